@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* The library version string. */
+#include "plume/plume.h"
+
+const char *plume_version(void)
+{
+    return PLUME_VERSION_STRING;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* See test_support.h. */
+#include "test_support.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *join(const char *env, const char *fallback, const char *rel)
+{
+    static char path[4096];
+    const char *base = getenv(env);
+    if (!base)
+        base = fallback;
+    snprintf(path, sizeof(path), "%s/%s", base, rel);
+    return path;
+}
+
+const char *plume_test_conformance_path(const char *rel)
+{
+    return join("PLUME_CONFORMANCE_DIR", "../shared/conformance", rel);
+}
+
+const char *plume_test_source_path(const char *rel)
+{
+    return join("PLUME_SOURCE_DIR", ".", rel);
+}
+
+char *plume_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *data = malloc(cap + 1);
+    size_t got;
+    while (data && (got = fread(data + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *p = realloc(data, cap * 2 + 1);
+            if (!p) {
+                free(data);
+                data = NULL;
+                break;
+            }
+            data = p;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!data)
+        return NULL;
+    data[n] = '\0';
+    if (len)
+        *len = n;
+    return data;
+}
+
+char *plume_test_mkdtemp(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof(tmpl), "%s/plume-test-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpl))
+        return NULL;
+    return strdup(tmpl);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void plume_test_rm_rf(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

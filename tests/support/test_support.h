@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the cmocka tests: locating fixtures, reading files,
+ * temporary directories. Tests include <cmocka.h> after this header. */
+#ifndef PLUME_TEST_SUPPORT_H
+#define PLUME_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* $PLUME_CONFORMANCE_DIR joined with `rel` (static buffer; copy it if kept). */
+const char *plume_test_conformance_path(const char *rel);
+/* $PLUME_SOURCE_DIR joined with `rel` (static buffer). */
+const char *plume_test_source_path(const char *rel);
+/* Reads a whole file; returns NULL if it cannot. Caller frees. Adds a NUL. */
+char *plume_test_read_file(const char *path, size_t *len);
+/* Creates a fresh temporary directory; caller frees the string and may call
+ * plume_test_rm_rf() on it. */
+char *plume_test_mkdtemp(void);
+void plume_test_rm_rf(const char *path);
+
+#endif
