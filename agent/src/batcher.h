@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Groups encoded events into batches for one sink.
+ *
+ * A batch is sealed when it reaches max_events, when adding an event would take
+ * it past max_bytes, or when its first event is max_age_ms old (a loop timer).
+ * Events are encoded straight into the open batch (plume_batcher_begin/commit),
+ * so the hot path copies nothing. An event bigger than max_bytes on its own
+ * still goes out, alone in its batch. The seal callback receives the body and
+ * must consume it before returning (the buffer is reused). */
+#ifndef PLUME_BATCHER_H
+#define PLUME_BATCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "loop.h"
+
+typedef struct plume_batch_limits {
+    uint32_t max_events;
+    size_t max_bytes;
+    uint64_t max_age_ms;
+} plume_batch_limits_t;
+
+typedef void (*plume_batch_seal_cb)(void *arg, const uint8_t *body, size_t len, uint32_t count);
+
+typedef struct plume_batcher {
+    plume_batch_limits_t limits;
+    plume_buf_t body;
+    plume_buf_t spill; /* the event that did not fit, while the batch is sealed */
+    uint32_t count;
+    size_t mark;       /* body length before the event being encoded */
+    plume_timer_t *age_timer;
+    plume_batch_seal_cb seal_cb;
+    void *arg;
+} plume_batcher_t;
+
+/* max_event_bytes bounds one encoded event (the buffer holds max_bytes plus one
+ * such event). loop may be NULL (no age-based sealing; tests). */
+bool plume_batcher_init(plume_batcher_t *b, plume_loop_t *loop, const plume_batch_limits_t *limits,
+                        size_t max_event_bytes, plume_batch_seal_cb cb, void *arg);
+void plume_batcher_free(plume_batcher_t *b);
+/* Returns the buffer to append one encoded event to. */
+plume_buf_t *plume_batcher_begin(plume_batcher_t *b);
+/* Accepts the event appended since begin (ok=false: discard it, e.g. encoding
+ * failed). May seal batches. Returns false if the event was discarded. */
+bool plume_batcher_commit(plume_batcher_t *b, bool ok);
+/* Seals the open batch now, if it has events. */
+void plume_batcher_seal(plume_batcher_t *b);
+static inline uint32_t plume_batcher_count(const plume_batcher_t *b) { return b->count; }
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The pipeline: the set of sinks events are routed to.
+ *
+ * Collectors and the SDK worker hand events (msgpack, event.h) to
+ * plume_pipeline_submit(); each sink batches, encodes and delivers them its own
+ * way. Today every event goes to every sink; per-sink routing rules (errors to
+ * Sentry, logs to Axiom) plug in here. */
+#ifndef PLUME_PIPELINE_H
+#define PLUME_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sink.h"
+
+#define PLUME_PIPELINE_MAX_SINKS 8
+
+typedef struct plume_pipeline {
+    plume_sink_t *sinks[PLUME_PIPELINE_MAX_SINKS];
+    size_t nsinks;
+} plume_pipeline_t;
+
+void plume_pipeline_init(plume_pipeline_t *p);
+/* Takes ownership of the sink. False when the table is full. */
+bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s);
+void plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len);
+/* Seals open batches and writes buffered output. */
+void plume_pipeline_flush(plume_pipeline_t *p);
+/* Nothing left to deliver in any sink. */
+bool plume_pipeline_idle(const plume_pipeline_t *p);
+/* Every sink that still holds data has stopped: waiting longer cannot help. */
+bool plume_pipeline_stuck(const plume_pipeline_t *p);
+bool plume_pipeline_any_stopped(const plume_pipeline_t *p);
+uint64_t plume_pipeline_pending_events(const plume_pipeline_t *p);
+void plume_pipeline_free(plume_pipeline_t *p);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* The interface every sink implements (Axiom, console, file; Sentry next).
+ *
+ * A sink embeds plume_sink_t as its first member. submit() takes one event
+ * (msgpack, see event.h) and must not keep the pointer. flush() seals whatever
+ * is open so that it gets delivered without waiting for batch age. idle() is true
+ * when nothing is left to deliver; stopped() when the sink gave up for good
+ * (e.g. its token was refused). */
+#ifndef PLUME_SINK_H
+#define PLUME_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct plume_sink plume_sink_t;
+
+typedef struct plume_sink_ops {
+    void (*submit)(plume_sink_t *s, const uint8_t *event, size_t len);
+    void (*flush)(plume_sink_t *s);
+    bool (*idle)(const plume_sink_t *s);
+    bool (*stopped)(const plume_sink_t *s);
+    uint64_t (*pending_events)(const plume_sink_t *s);
+    void (*free)(plume_sink_t *s);
+} plume_sink_ops_t;
+
+struct plume_sink {
+    const char *name;
+    const plume_sink_ops_t *ops;
+};
+
+#endif

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* stdin collector. See stdin_source.h. */
+#include "stdin_source.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agentlog.h"
+#include "line_reader.h"
+
+#define READ_CHUNK (256u << 10)
+
+struct plume_stdin_source {
+    plume_loop_t *loop;
+    int fd;
+    plume_line_format_t fmt;
+    plume_line_reader_t reader;
+    plume_metrics_t *metrics;
+    plume_line_stats_t stats;
+    plume_buf_t event;
+    plume_buf_t scratch;
+    uint64_t chunk_time_ns;
+    plume_emit_cb emit;
+    plume_eof_cb on_eof;
+    void *arg;
+    plume_timer_t *file_timer; /* set when fd cannot be polled */
+    bool watching, paused, done;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_line(void *arg, const char *line, size_t n, bool truncated)
+{
+    plume_stdin_source_t *s = arg;
+    plume_metrics_t *m = s->metrics;
+    m->received++;
+    if (truncated)
+        m->truncated++;
+    plume_buf_reset(&s->event);
+    plume_line_stats_t before = s->stats;
+    if (!plume_line_to_event(line, n, truncated, s->fmt, s->chunk_time_ns, "stdin", &s->event,
+                             &s->scratch, &s->stats)) {
+        m->dropped_encode++;
+        return;
+    }
+    m->parsed += (s->stats.json - before.json) + (s->stats.logfmt - before.logfmt);
+    m->parse_errors += s->stats.parse_errors - before.parse_errors;
+    m->invalid_utf8 += s->stats.invalid_utf8 - before.invalid_utf8;
+    s->emit(s->arg, s->event.data, s->event.len);
+}
+
+static void finish(plume_stdin_source_t *s)
+{
+    if (s->done)
+        return;
+    plume_line_reader_finish(&s->reader, on_line, s);
+    plume_stdin_source_stop(s);
+    s->on_eof(s->arg);
+}
+
+/* One read; returns false when reading is over (EOF or error). */
+static bool read_once(plume_stdin_source_t *s)
+{
+    s->chunk_time_ns = now_ns();
+    ssize_t n = plume_line_reader_read(&s->reader, s->fd, on_line, s);
+    if (n > 0 || n == -EAGAIN)
+        return true;
+    if (n < 0)
+        PLOG_ERROR("stdin: read failed: %s", strerror((int)-n));
+    finish(s);
+    return false;
+}
+
+static void on_readable(plume_loop_t *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    (void)events;
+    read_once(arg);
+}
+
+static void on_file_timer(plume_loop_t *l, plume_timer_t *t, void *arg)
+{
+    (void)l;
+    plume_stdin_source_t *s = arg;
+    /* A few chunks per turn, then let the loop serve timers and sockets. */
+    for (int i = 0; i < 4 && !s->done && !s->paused; i++)
+        if (!read_once(s))
+            return;
+    if (!s->done && !s->paused)
+        plume_timer_start(t, 0);
+}
+
+static void start_reading(plume_stdin_source_t *s)
+{
+    if (s->done || s->paused)
+        return;
+    if (s->file_timer) {
+        plume_timer_start(s->file_timer, 0);
+        return;
+    }
+    int rc = plume_loop_watch(s->loop, s->fd, PLUME_EV_READ, on_readable, s);
+    if (rc == -EPERM) {
+        /* Regular files and /dev/null cannot be polled: read them from a timer. */
+        s->file_timer = plume_timer_new(s->loop, on_file_timer, s);
+        if (s->file_timer)
+            plume_timer_start(s->file_timer, 0);
+        return;
+    }
+    if (rc != 0) {
+        PLOG_ERROR("stdin: cannot watch fd %d: %s", s->fd, strerror(-rc));
+        finish(s);
+        return;
+    }
+    s->watching = true;
+}
+
+static void stop_reading(plume_stdin_source_t *s)
+{
+    if (s->watching) {
+        plume_loop_unwatch(s->loop, s->fd);
+        s->watching = false;
+    }
+    if (s->file_timer)
+        plume_timer_stop(s->file_timer);
+}
+
+plume_stdin_source_t *plume_stdin_source_new(plume_loop_t *loop, int fd, plume_line_format_t fmt,
+                                             size_t max_line, plume_metrics_t *metrics,
+                                             plume_emit_cb emit, plume_eof_cb on_eof, void *arg)
+{
+    plume_stdin_source_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->loop = loop;
+    s->fd = fd;
+    s->fmt = fmt;
+    s->metrics = metrics;
+    s->emit = emit;
+    s->on_eof = on_eof;
+    s->arg = arg;
+    /* An event holds at most the line (sanitised: up to 3x for U+FFFD) plus its
+     * fields and markers. */
+    plume_buf_init(&s->event, max_line * 4 + 4096);
+    plume_buf_init(&s->scratch, max_line * 4 + 4096);
+    if (!plume_line_reader_init(&s->reader, max_line, READ_CHUNK)) {
+        free(s);
+        return NULL;
+    }
+    start_reading(s);
+    return s;
+}
+
+void plume_stdin_source_stop(plume_stdin_source_t *s)
+{
+    stop_reading(s);
+    s->done = true;
+}
+
+void plume_stdin_source_pause(plume_stdin_source_t *s)
+{
+    if (!s->paused) {
+        s->paused = true;
+        stop_reading(s);
+    }
+}
+
+void plume_stdin_source_resume(plume_stdin_source_t *s)
+{
+    if (s->paused) {
+        s->paused = false;
+        start_reading(s);
+    }
+}
+
+void plume_stdin_source_free(plume_stdin_source_t *s)
+{
+    if (!s)
+        return;
+    stop_reading(s);
+    if (s->file_timer)
+        plume_timer_free(s->file_timer);
+    plume_line_reader_free(&s->reader);
+    plume_buf_free(&s->event);
+    plume_buf_free(&s->scratch);
+    free(s);
+}
