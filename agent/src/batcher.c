@@ -56,7 +56,10 @@ void plume_batcher_seal(plume_batcher_t *b)
 
 bool plume_batcher_commit(plume_batcher_t *b, bool ok)
 {
-    if (!ok || b->body.failed) {
+    /* An event past max_event_bytes is refused as well: should it not fit in
+     * this batch, it could not be moved to the next one (spill holds one event
+     * of at most that size) and would be lost while still being counted. */
+    if (!ok || b->body.failed || b->body.len - b->mark > b->spill.max) {
         b->body.len = b->mark;
         b->body.failed = false;
         return false;

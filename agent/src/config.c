@@ -104,7 +104,7 @@ static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)
-        return 64;
+        return (size_t)-1; /* too long to compare: never suggested */
     size_t row[64];
     for (size_t j = 0; j <= lb; j++)
         row[j] = j;
@@ -274,7 +274,11 @@ static bool bind_section(loader_t *ld, const char *section, const plume_toml_val
 
     for (size_t i = 0; i < plume_toml_count(tbl); i++) {
         plume_toml_pos_t kpos;
-        const char *key = plume_toml_table_key_at(tbl, i, &kpos);
+        size_t klen;
+        const char *key = plume_toml_table_key_len_at(tbl, i, &klen, &kpos);
+        /* "token\u0000x" must not pass for "token". */
+        if (strlen(key) != klen)
+            return fail(ld, kpos, "NUL character in a key in [%s]", section);
         const option_t *opt = NULL;
         for (size_t j = 0; j < NOPTIONS; j++)
             if (strcmp(options[j].section, section) == 0 && strcmp(options[j].key, key) == 0)
@@ -296,7 +300,10 @@ static bool bind_tables(loader_t *ld, const char *prefix, const plume_toml_value
 {
     for (size_t i = 0; i < plume_toml_count(tbl); i++) {
         plume_toml_pos_t kpos;
-        const char *key = plume_toml_table_key_at(tbl, i, &kpos);
+        size_t klen;
+        const char *key = plume_toml_table_key_len_at(tbl, i, &klen, &kpos);
+        if (strlen(key) != klen)
+            return fail(ld, kpos, "NUL character in a section name");
         const plume_toml_value_t *v = plume_toml_table_value_at(tbl, i);
         char path[128];
         snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);

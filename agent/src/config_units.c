@@ -7,33 +7,42 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Parses "<number>[ ]<unit>" where the number is digits with an optional
- * fraction. Returns the value scaled by the unit's multiplier. */
-static bool parse_scaled(const char *s, const char *const *units, const double *mult,
-                         size_t nunits, bool fraction_ok, double *out)
+/* Parses "<digits>[.<digits>][ ]<unit>". The integer part is kept exactly (a
+ * double would round byte counts past 2^53), the fraction as a double in
+ * [0, 1]; *unit is the index of the unit in `units`. */
+static bool parse_number_unit(const char *s, const char *const *units, size_t nunits,
+                              uint64_t *whole, double *frac, size_t *unit)
 {
     const char *p = s;
-    double whole = 0, frac = 0, scale = 1;
-    int digits = 0;
+    uint64_t w = 0;
+    double f = 0, scale = 1;
+    int digits = 0, frac_digits = 0;
     while (isdigit((unsigned char)*p)) {
-        whole = whole * 10 + (*p++ - '0');
+        unsigned d = (unsigned)(*p++ - '0');
+        if (w > (UINT64_MAX - d) / 10)
+            return false;
+        w = w * 10 + d;
         digits++;
     }
-    if (*p == '.' && fraction_ok) {
+    if (*p == '.') {
         p++;
         while (isdigit((unsigned char)*p)) {
+            if (++frac_digits > 18)
+                return false;
             scale /= 10;
-            frac += (*p++ - '0') * scale;
+            f += (*p++ - '0') * scale;
             digits++;
         }
     }
-    if (digits == 0 || digits > 18)
+    if (digits == 0)
         return false;
     if (*p == ' ')
         p++;
     for (size_t i = 0; i < nunits; i++) {
         if (strcmp(p, units[i]) == 0) {
-            *out = (whole + frac) * mult[i];
+            *whole = w;
+            *frac = f;
+            *unit = i;
             return true;
         }
     }
@@ -43,23 +52,36 @@ static bool parse_scaled(const char *s, const char *const *units, const double *
 bool plume_parse_size(const char *s, uint64_t *bytes)
 {
     static const char *const units[] = {"", "B", "KB", "MB", "GB", "KiB", "MiB", "GiB", "TiB"};
-    static const double mult[] = {1, 1, 1e3, 1e6, 1e9, 1024.0, 1048576.0, 1073741824.0,
-                                  1099511627776.0};
-    double v;
-    if (!parse_scaled(s, units, mult, sizeof(mult) / sizeof(mult[0]), true, &v) || v >= 1.8e19)
+    static const uint64_t mult[] = {1, 1, 1000, 1000000, 1000000000, 1ull << 10, 1ull << 20,
+                                    1ull << 30, 1ull << 40};
+    uint64_t w;
+    double f;
+    size_t u;
+    if (!parse_number_unit(s, units, sizeof(mult) / sizeof(mult[0]), &w, &f, &u) ||
+        w > UINT64_MAX / mult[u])
         return false;
-    *bytes = (uint64_t)v;
+    uint64_t v = w * mult[u];
+    uint64_t fv = (uint64_t)(f * (double)mult[u]); /* <= mult[u] <= 2^40 */
+    if (fv > UINT64_MAX - v)
+        return false;
+    *bytes = v + fv;
     return true;
 }
 
 bool plume_parse_duration_ms(const char *s, uint64_t *ms)
 {
     static const char *const units[] = {"ms", "s", "m", "h"};
-    static const double mult[] = {1, 1000, 60000, 3600000};
-    double v;
-    if (!parse_scaled(s, units, mult, 4, true, &v) || v >= 1e15)
+    static const uint64_t mult[] = {1, 1000, 60000, 3600000};
+    const uint64_t cap = 1000000000000000ull; /* 1e15 ms (~31,700 years) */
+    uint64_t w;
+    double f;
+    size_t u;
+    if (!parse_number_unit(s, units, 4, &w, &f, &u) || w > cap / mult[u])
         return false;
-    *ms = (uint64_t)llround(v);
+    uint64_t v = w * mult[u] + (uint64_t)llround(f * (double)mult[u]);
+    if (v >= cap)
+        return false;
+    *ms = v;
     return true;
 }
 

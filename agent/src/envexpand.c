@@ -79,7 +79,9 @@ char *plume_env_expand(const char *s, char *err, size_t errlen)
         }
         p = q + 1;
     }
-    if (!plume_buf_append_byte(&out, '\0')) {
+    /* `failed` is sticky: an earlier append that did not fit must not be
+     * silently dropped from the middle of the value. */
+    if (!plume_buf_append_byte(&out, '\0') || out.failed) {
         snprintf(err, errlen, "expanded value longer than %u bytes", MAX_EXPANDED);
         goto fail;
     }

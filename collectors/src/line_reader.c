@@ -11,7 +11,9 @@ bool plume_line_reader_init(plume_line_reader_t *r, size_t max_line, size_t chun
 {
     memset(r, 0, sizeof(*r));
     r->max_line = max_line;
-    r->cap = max_line + chunk;
+    /* Room for a longest line plus the '\r' of its CRLF (held until the '\n'
+     * arrives) and at least one byte of new input. */
+    r->cap = max_line + 1 + (chunk ? chunk : 1);
     r->buf = malloc(r->cap);
     return r->buf != NULL;
 }
@@ -61,14 +63,17 @@ static void process(plume_line_reader_t *r, plume_line_cb cb, void *arg)
         p = nl + 1;
     }
     for (;;) {
+        /* A whole line is at most max_line bytes, plus one '\r' when it ends
+         * in CRLF: so its '\n' is within the first max_line + 2 bytes. */
         size_t avail = (size_t)(end - p);
-        char *nl = memchr(p, '\n', avail < r->max_line + 1 ? avail : r->max_line + 1);
-        if (nl) {
+        size_t look = r->max_line + 2;
+        char *nl = memchr(p, '\n', avail < look ? avail : look);
+        if (nl && ((size_t)(nl - p) <= r->max_line || nl[-1] == '\r')) {
             emit(p, (size_t)(nl - p), false, cb, arg);
             p = nl + 1;
             continue;
         }
-        if (avail > r->max_line) {
+        if (avail > r->max_line + 1 || (avail == r->max_line + 1 && p[r->max_line] != '\r')) {
             /* No newline within max_line bytes: cut, then skip to the newline. */
             size_t keep = cut_length(p, r->max_line);
             emit(p, keep, true, cb, arg);

@@ -20,7 +20,7 @@ typedef void (*plume_line_cb)(void *arg, const char *line, size_t n, bool trunca
 typedef struct plume_line_reader {
     char *buf;
     size_t len;       /* bytes held: the start of an incomplete line */
-    size_t cap;       /* max_line + chunk */
+    size_t cap;       /* max_line + 1 + chunk */
     size_t max_line;
     bool skipping;    /* inside the discarded tail of a truncated line */
     unsigned long long skipped_bytes;

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Events to NDJSON lines: the Axiom ingest flavour and the plain flavour used
+ * by the file sink and the non-TTY console.
+ *
+ * Axiom line, keys in this order:
+ *   "_time"        RFC 3339 with 9 fraction digits, from the event time
+ *   user fields    every key of "fields", in order; a key starting with '_'
+ *                  becomes "user" + key ("_id" -> "user_id"): Axiom reserves
+ *                  '_' names. Non-string keys are written as their JSON text.
+ *   "level"        if the event has a level and no user field is named
+ *                  "level" or "severity"
+ *   "message"      if the event has a message and no user field is named
+ *                  "message" or "msg"
+ *   "truncated"    true, if set and no user field has that name
+ *   "parse_error"  if set and no user field has that name
+ * "origin" is not sent to Axiom.
+ *
+ * Plain NDJSON line: "time" instead of "_time", user keys unchanged, then
+ * level, message, "origin" (if set and no user field has that name),
+ * truncated, parse_error under the same rules.
+ *
+ * A user field with the same name as a key written after the fields wins and
+ * that key is left out, so a line never holds a key twice (except a user field
+ * named "time" in the plain flavour, which is written as given). */
+#ifndef PLUME_AXIOM_ENCODE_H
+#define PLUME_AXIOM_ENCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Appends one Axiom NDJSON line (ending in '\n') for the msgpack event
+ * event[0..len). Returns false, appending nothing, if the event is not a valid
+ * event map (the caller counts and drops it) or if `out` reached its maximum;
+ * in the latter case out->failed is set, so the caller can flush the batch
+ * and retry the event. */
+bool plume_axiom_encode_event(plume_buf_t *out, const uint8_t *event, size_t len);
+
+/* Same for the plain NDJSON flavour (file sink, non-TTY console). */
+bool plume_ndjson_encode_event(plume_buf_t *out, const uint8_t *event, size_t len);
+
+#endif

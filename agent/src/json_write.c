@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON writer: escaped strings (with a word-at-a-time fast path for plain
+ * ASCII) and msgpack-to-JSON conversion. See json_write.h. */
+#include "json_write.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "time_format.h"
+
+#define MAX_DEPTH 64
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Per ASCII byte: 0 = copied as is, otherwise the character after the
+ * backslash ('u' = \u00XX). Bytes >= 0x80 are handled by the UTF-8 path. */
+static const char ascii_escape[128] = {
+    ['\0'] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
+    [0x06] = 'u', [0x07] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [0x0b] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u',
+    [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u',
+    [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+    [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\', [0x7f] = 'u',
+};
+
+int plume_json_utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
+{
+    uint8_t c = p[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    int len;
+    uint32_t v;
+    uint8_t lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        v = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        v = c & 0x0f;
+        if (c == 0xe0)
+            lo = 0xa0; /* no overlong forms */
+        else if (c == 0xed)
+            hi = 0x9f; /* no surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        v = c & 0x07;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f; /* nothing above U+10FFFF */
+    } else {
+        return -1; /* continuation byte, C0/C1 overlong lead, or F5..FF */
+    }
+    for (int i = 1; i < len; i++) {
+        if ((size_t)i >= n)
+            return -i;
+        uint8_t t = p[i];
+        if (i == 1 ? (t < lo || t > hi) : (t & 0xc0) != 0x80)
+            return -i;
+        v = (v << 6) | (t & 0x3f);
+    }
+    *cp = v;
+    return len;
+}
+
+bool plume_json_cp_unsafe(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2028 && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* True when any of the 8 bytes in `x` needs attention: a control character,
+ * DEL, a byte >= 0x80, '"' or '\\'. Standard "has zero byte" bit tricks. */
+static inline bool word_has_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+#define HAS_ZERO(v) (((v) - ones) & ~(v) & high)
+    uint64_t lt20 = (x - ones * 0x20) & ~x & high;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+    return ((x & high) | lt20 | HAS_ZERO(q) | HAS_ZERO(bs) | HAS_ZERO(del)) != 0;
+#undef HAS_ZERO
+}
+
+static void put_u_escape(plume_buf_t *b, uint32_t cp)
+{
+    char e[6] = {'\\', 'u', hex_digits[(cp >> 12) & 15], hex_digits[(cp >> 8) & 15],
+                 hex_digits[(cp >> 4) & 15], hex_digits[cp & 15]};
+    plume_buf_append(b, e, 6);
+}
+
+/* The scan: a run of bytes that need no escaping is appended in one call
+ * when an escape (or the end) is reached. Whole 8-byte words of plain ASCII
+ * are skipped with one test each. */
+void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n)
+{
+    if (n == 0)
+        return; /* s may be NULL then */
+    const uint8_t *p = (const uint8_t *)s, *end = p + n, *run = p;
+    while (p < end) {
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (word_has_special(x))
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
+        uint8_t c = *p;
+        if (c < 0x80) {
+            char e = ascii_escape[c];
+            if (!e) {
+                p++;
+                continue;
+            }
+            plume_buf_append(b, run, (size_t)(p - run));
+            if (e == 'u') {
+                put_u_escape(b, c);
+            } else {
+                char pair[2] = {'\\', e};
+                plume_buf_append(b, pair, 2);
+            }
+            run = ++p;
+            continue;
+        }
+        uint32_t cp;
+        int len = plume_json_utf8_next(p, (size_t)(end - p), &cp);
+        if (len > 0 && !plume_json_cp_unsafe(cp)) {
+            p += len;
+            continue;
+        }
+        plume_buf_append(b, run, (size_t)(p - run));
+        put_u_escape(b, len > 0 ? cp : 0xfffd);
+        p += len > 0 ? len : -len;
+        run = p;
+    }
+    plume_buf_append(b, run, (size_t)(p - run));
+}
+
+void plume_json_write_str(plume_buf_t *b, const char *s, size_t n)
+{
+    plume_buf_append_byte(b, '"');
+    plume_json_write_escaped(b, s, n);
+    plume_buf_append_byte(b, '"');
+}
+
+/* Decimal digits of v at `out` (room for 20); returns the count. */
+static size_t format_u64(uint64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+size_t plume_json_format_u64(uint64_t v, char out[24])
+{
+    return format_u64(v, out);
+}
+
+size_t plume_json_format_i64(int64_t v, char out[24])
+{
+    if (v >= 0)
+        return format_u64((uint64_t)v, out);
+    out[0] = '-';
+    /* Negate in unsigned arithmetic so INT64_MIN works. */
+    return 1 + format_u64(0 - (uint64_t)v, out + 1);
+}
+
+size_t plume_json_format_double(double v, bool single, char out[32])
+{
+    if (!isfinite(v)) {
+        out[0] = '\0';
+        return 0;
+    }
+    int n = 0;
+    if (single) {
+        float f = (float)v;
+        for (int prec = 6; prec <= 9; prec++) {
+            n = snprintf(out, 32, "%.*g", prec, v);
+            if (strtof(out, NULL) == f)
+                break;
+        }
+    } else {
+        for (int prec = 15; prec <= 17; prec++) {
+            n = snprintf(out, 32, "%.*g", prec, v);
+            if (strtod(out, NULL) == v)
+                break;
+        }
+    }
+    /* A locale with a decimal comma would make invalid JSON. */
+    for (int i = 0; i < n; i++)
+        if (out[i] == ',')
+            out[i] = '.';
+    return (size_t)n;
+}
+
+/* Appends `p[0..n)` in standard base64 with padding, in quotes. */
+static void write_base64(plume_buf_t *b, const void *data, size_t n)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const uint8_t *p = data;
+    size_t out_len = 4 * ((n + 2) / 3) + 2;
+    if (!plume_buf_reserve(b, out_len))
+        return;
+    char *o = (char *)b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = tbl[v >> 18];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = tbl[(v >> 6) & 63];
+        *o++ = tbl[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = tbl[v >> 18];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o++ = '"';
+    b->len += out_len;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Renders a msgpack timestamp (ext -1, 4/8/12 bytes) as a quoted RFC 3339
+ * string. Returns false if it is not a valid timestamp or out of range. */
+static bool write_timestamp(plume_buf_t *b, const plume_mp_value_t *v)
+{
+    const uint8_t *p = (const uint8_t *)v->s;
+    int64_t sec;
+    uint32_t nsec;
+    if (v->len == 4) {
+        sec = (int64_t)get_be(p, 4);
+        nsec = 0;
+    } else if (v->len == 8) {
+        uint64_t x = get_be(p, 8);
+        nsec = (uint32_t)(x >> 34);
+        sec = (int64_t)(x & 0x3ffffffffull);
+    } else if (v->len == 12) {
+        nsec = (uint32_t)get_be(p, 4);
+        sec = (int64_t)get_be(p + 4, 8);
+    } else {
+        return false;
+    }
+    char text[PLUME_TIME_FORMAT_MAX + 2];
+    size_t n = plume_time_format_rfc3339_split(sec, nsec, text + 1);
+    if (!n)
+        return false;
+    text[0] = '"';
+    text[n + 1] = '"';
+    plume_buf_append(b, text, n + 2);
+    return true;
+}
+
+static bool write_value(plume_buf_t *b, plume_mp_reader_t *r, int depth);
+
+/* Map key: strings as they are, other values rendered to JSON, then quoted. */
+static bool write_key(plume_buf_t *b, plume_mp_reader_t *r, int depth)
+{
+    const uint8_t *start = r->p;
+    plume_mp_value_t k;
+    if (!plume_mp_read(r, &k))
+        return false;
+    if (k.type == PLUME_MP_STR) {
+        plume_json_write_str(b, k.s, k.len);
+        return !b->failed;
+    }
+    r->p = start;
+    size_t room = b->max - b->len;
+    if (room == 0) {
+        b->failed = true;
+        return false;
+    }
+    plume_buf_t tmp;
+    plume_buf_init(&tmp, room);
+    bool ok = write_value(&tmp, r, depth);
+    if (ok)
+        plume_json_write_str(b, (const char *)tmp.data, tmp.len);
+    plume_buf_free(&tmp);
+    if (tmp.failed)
+        b->failed = true;
+    return ok && !b->failed;
+}
+
+/* Recursive conversion of one value; `depth` counts enclosing containers. */
+static bool write_value(plume_buf_t *b, plume_mp_reader_t *r, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return false;
+    bool single = r->p < r->end && *r->p == 0xca;
+    plume_mp_value_t v;
+    if (!plume_mp_read(r, &v))
+        return false;
+    char num[32];
+    size_t n;
+    switch (v.type) {
+    case PLUME_MP_NIL:
+        plume_buf_append(b, "null", 4);
+        break;
+    case PLUME_MP_BOOL:
+        if (v.b)
+            plume_buf_append(b, "true", 4);
+        else
+            plume_buf_append(b, "false", 5);
+        break;
+    case PLUME_MP_INT:
+        n = plume_json_format_i64(v.i, num);
+        plume_buf_append(b, num, n);
+        break;
+    case PLUME_MP_UINT:
+        n = plume_json_format_u64(v.u, num);
+        plume_buf_append(b, num, n);
+        break;
+    case PLUME_MP_FLOAT:
+        n = plume_json_format_double(v.f, single, num);
+        if (n)
+            plume_buf_append(b, num, n);
+        else
+            plume_buf_append(b, "null", 4);
+        break;
+    case PLUME_MP_STR:
+        plume_json_write_str(b, v.s, v.len);
+        break;
+    case PLUME_MP_BIN:
+        write_base64(b, v.s, v.len);
+        break;
+    case PLUME_MP_EXT:
+        if (v.ext_type == -1 && write_timestamp(b, &v))
+            break;
+        plume_buf_append(b, "{\"ext_type\":", 12);
+        n = plume_json_format_i64(v.ext_type, num);
+        plume_buf_append(b, num, n);
+        plume_buf_append(b, ",\"data\":", 8);
+        write_base64(b, v.s, v.len);
+        plume_buf_append_byte(b, '}');
+        break;
+    case PLUME_MP_ARRAY:
+        plume_buf_append_byte(b, '[');
+        for (uint32_t i = 0; i < v.count; i++) {
+            if (i)
+                plume_buf_append_byte(b, ',');
+            if (!write_value(b, r, depth + 1))
+                return false;
+        }
+        plume_buf_append_byte(b, ']');
+        break;
+    case PLUME_MP_MAP:
+        plume_buf_append_byte(b, '{');
+        for (uint32_t i = 0; i < v.count; i++) {
+            if (i)
+                plume_buf_append_byte(b, ',');
+            if (!write_key(b, r, depth + 1))
+                return false;
+            plume_buf_append_byte(b, ':');
+            if (!write_value(b, r, depth + 1))
+                return false;
+        }
+        plume_buf_append_byte(b, '}');
+        break;
+    }
+    return !b->failed;
+}
+
+bool plume_json_write_mp(plume_buf_t *b, plume_mp_reader_t *r)
+{
+    return write_value(b, r, 0);
+}
+
+bool plume_json_write_mp_key(plume_buf_t *b, plume_mp_reader_t *r)
+{
+    return write_key(b, r, 0);
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/* Axiom and plain NDJSON encoding of events: exact lines for representative
+ * events ('_' renaming, level/message suppression, nested values, escaping,
+ * invalid UTF-8), invalid events, output bounds, and mutated events. */
+#include "test_support.h"
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "axiom_encode.h"
+#include "event.h"
+#include "mp.h"
+
+#define T0 (1795255200ull * 1000000000ull + 123456789ull) /* 2026-11-21T10:00:00.123456789Z */
+#define TS "2026-11-21T10:00:00.123456789Z"
+
+typedef bool (*encode_fn)(plume_buf_t *, const uint8_t *, size_t);
+
+/* Encodes the event in `ev` and returns the line as a static string. */
+static const char *line(encode_fn fn, plume_buf_t *ev)
+{
+    static char text[4096];
+    plume_buf_t out;
+    plume_buf_init(&out, 0);
+    assert_true(fn(&out, ev->data, ev->len));
+    assert_false(out.failed);
+    assert_true(out.len < sizeof(text));
+    memcpy(text, out.data, out.len);
+    text[out.len] = '\0';
+    plume_buf_free(&out);
+    return text;
+}
+
+/* The full event used by several tests. */
+static void build_full(plume_buf_t *b)
+{
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, b, T0);
+    plume_event_set_level(&eb, PLUME_LEVEL_INFO);
+    plume_event_set_message(&eb, "hello \"world\"\n", 14);
+    plume_event_set_origin(&eb, "stdin");
+    plume_event_fields_begin(&eb);
+    plume_mp_cstr(b, "user");
+    plume_mp_cstr(b, "bob");
+    plume_event_field_added(&eb);
+    plume_mp_cstr(b, "_id");
+    plume_mp_int(b, 42);
+    plume_event_field_added(&eb);
+    plume_mp_cstr(b, "ratio");
+    plume_mp_double(b, 0.5);
+    plume_event_field_added(&eb);
+    plume_mp_cstr(b, "ok");
+    plume_mp_bool(b, true);
+    plume_event_field_added(&eb);
+    plume_mp_cstr(b, "nested");
+    plume_mp_map_header(b, 1);
+    plume_mp_cstr(b, "a");
+    plume_mp_array_header(b, 3);
+    plume_mp_int(b, -1);
+    plume_mp_cstr(b, "x");
+    plume_mp_nil(b);
+    plume_event_field_added(&eb);
+    plume_mp_int(b, 7);
+    plume_mp_cstr(b, "int key");
+    plume_event_field_added(&eb);
+    plume_mp_cstr(b, "_");
+    plume_mp_bin(b, "\x01\x02", 2);
+    plume_event_field_added(&eb);
+    plume_event_fields_end(&eb);
+    assert_true(plume_event_end(&eb));
+}
+
+static void axiom_full_event(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    build_full(&ev);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"user\":\"bob\",\"user_id\":42,\"ratio\":0.5,"
+                        "\"ok\":true,\"nested\":{\"a\":[-1,\"x\",null]},\"7\":\"int key\","
+                        "\"user_\":\"AQI=\",\"level\":\"info\","
+                        "\"message\":\"hello \\\"world\\\"\\n\"}\n");
+    plume_buf_free(&ev);
+}
+
+static void ndjson_full_event(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    build_full(&ev);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev),
+                        "{\"time\":\"" TS "\",\"user\":\"bob\",\"_id\":42,\"ratio\":0.5,"
+                        "\"ok\":true,\"nested\":{\"a\":[-1,\"x\",null]},\"7\":\"int key\","
+                        "\"_\":\"AQI=\",\"level\":\"info\","
+                        "\"message\":\"hello \\\"world\\\"\\n\",\"origin\":\"stdin\"}\n");
+    plume_buf_free(&ev);
+}
+
+static void minimal_event(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, &ev, 0);
+    assert_true(plume_event_end(&eb));
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"1970-01-01T00:00:00.000000000Z\"}\n");
+    assert_string_equal(line(plume_ndjson_encode_event, &ev),
+                        "{\"time\":\"1970-01-01T00:00:00.000000000Z\"}\n");
+    /* Empty message and empty fields map. */
+    plume_buf_reset(&ev);
+    plume_event_begin(&eb, &ev, T0);
+    plume_event_set_message(&eb, "", 0);
+    plume_event_fields_begin(&eb);
+    plume_event_fields_end(&eb);
+    assert_true(plume_event_end(&eb));
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"message\":\"\"}\n");
+    plume_buf_free(&ev);
+}
+
+/* One string field `key` = "u" on an event with level warn and message "m". */
+static void build_with_field(plume_buf_t *b, const char *key)
+{
+    plume_event_builder_t eb;
+    plume_buf_reset(b);
+    plume_event_begin(&eb, b, T0);
+    plume_event_set_level(&eb, PLUME_LEVEL_WARN);
+    plume_event_set_message(&eb, "m", 1);
+    plume_event_set_origin(&eb, "sdk");
+    plume_event_set_truncated(&eb);
+    plume_event_set_parse_error(&eb, "bad");
+    plume_event_fields_begin(&eb);
+    plume_mp_cstr(b, key);
+    plume_mp_cstr(b, "u");
+    plume_event_field_added(&eb);
+    plume_event_fields_end(&eb);
+    assert_true(plume_event_end(&eb));
+}
+
+static void suppression_rules(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    const char *tail = ",\"truncated\":true,\"parse_error\":\"bad\"}\n";
+    char want[512];
+
+    build_with_field(&ev, "other");
+    snprintf(want, sizeof(want),
+             "{\"_time\":\"" TS "\",\"other\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    build_with_field(&ev, "level");
+    snprintf(want, sizeof(want), "{\"_time\":\"" TS "\",\"level\":\"u\",\"message\":\"m\"%s", tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    build_with_field(&ev, "severity");
+    snprintf(want, sizeof(want), "{\"_time\":\"" TS "\",\"severity\":\"u\",\"message\":\"m\"%s",
+             tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    build_with_field(&ev, "message");
+    snprintf(want, sizeof(want), "{\"_time\":\"" TS "\",\"message\":\"u\",\"level\":\"warn\"%s",
+             tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    build_with_field(&ev, "msg");
+    snprintf(want, sizeof(want), "{\"_time\":\"" TS "\",\"msg\":\"u\",\"level\":\"warn\"%s", tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    /* Near misses do not suppress. */
+    build_with_field(&ev, "Level");
+    snprintf(want, sizeof(want),
+             "{\"_time\":\"" TS "\",\"Level\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    build_with_field(&ev, "msgs");
+    snprintf(want, sizeof(want),
+             "{\"_time\":\"" TS "\",\"msgs\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    /* A user field named like a later system key replaces it. */
+    build_with_field(&ev, "truncated");
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"truncated\":\"u\",\"level\":\"warn\","
+                        "\"message\":\"m\",\"parse_error\":\"bad\"}\n");
+    build_with_field(&ev, "parse_error");
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"parse_error\":\"u\",\"level\":\"warn\","
+                        "\"message\":\"m\",\"truncated\":true}\n");
+
+    /* Plain flavour: origin, and its own suppression. */
+    build_with_field(&ev, "msg");
+    snprintf(want, sizeof(want),
+             "{\"time\":\"" TS "\",\"msg\":\"u\",\"level\":\"warn\",\"origin\":\"sdk\"%s", tail);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev), want);
+    build_with_field(&ev, "origin");
+    snprintf(want, sizeof(want),
+             "{\"time\":\"" TS "\",\"origin\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev), want);
+    /* ...while Axiom never gets "origin" from the event, and a user "origin"
+     * field is an ordinary field. */
+    snprintf(want, sizeof(want),
+             "{\"_time\":\"" TS "\",\"origin\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+
+    /* '_' keys in Axiom, including a user "_time". */
+    build_with_field(&ev, "_time");
+    snprintf(want, sizeof(want),
+             "{\"_time\":\"" TS "\",\"user_time\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s",
+             tail);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), want);
+    plume_buf_free(&ev);
+}
+
+static void escaping_and_invalid_utf8(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, &ev, T0);
+    plume_event_set_message(&eb, "bad \xff\xe2\x82 \x1b[2J\t\xc3\xa9", 15);
+    plume_event_fields_begin(&eb);
+    plume_mp_str(&ev, "_k\"\xfe", 4);
+    plume_mp_str(&ev, "v\0\\", 3);
+    plume_event_field_added(&eb);
+    plume_event_fields_end(&eb);
+    assert_true(plume_event_end(&eb));
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"user_k\\\"\\ufffd\":\"v\\u0000\\\\\","
+                        "\"message\":\"bad \\ufffd\\ufffd \\u001b[2J\\t\xc3\xa9\"}\n");
+    plume_buf_free(&ev);
+}
+
+/* Each bad event: false, nothing appended, `failed` not set. */
+static void expect_rejected(const uint8_t *p, size_t n)
+{
+    plume_buf_t out;
+    plume_buf_init(&out, 0);
+    plume_buf_append(&out, "keep", 4);
+    assert_false(plume_axiom_encode_event(&out, p, n));
+    assert_false(plume_ndjson_encode_event(&out, p, n));
+    assert_int_equal(out.len, 4);
+    assert_false(out.failed);
+    plume_buf_free(&out);
+}
+
+static void invalid_events(void **state)
+{
+    (void)state;
+    expect_rejected((const uint8_t *)"", 0);
+    expect_rejected(NULL, 0);
+    static const uint8_t array[] = {0x91, 0x01};
+    expect_rejected(array, sizeof(array));
+    static const uint8_t fields_not_map[] = {0x81, 0xa6, 'f', 'i', 'e', 'l', 'd', 's', 0x05};
+    expect_rejected(fields_not_map, sizeof(fields_not_map));
+    static const uint8_t level_int[] = {0x81, 0xa5, 'l', 'e', 'v', 'e', 'l', 0x05};
+    expect_rejected(level_int, sizeof(level_int));
+    static const uint8_t int_key[] = {0x81, 0x01, 0x02};
+    expect_rejected(int_key, sizeof(int_key));
+    /* Every truncation of a valid event. */
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    build_full(&ev);
+    for (size_t cut = 0; cut < ev.len; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1);
+        memcpy(copy, ev.data, cut);
+        expect_rejected(copy, cut);
+        free(copy);
+    }
+    plume_buf_free(&ev);
+}
+
+static void output_bounds(void **state)
+{
+    (void)state;
+    plume_buf_t ev, out;
+    plume_buf_init(&ev, 0);
+    build_full(&ev);
+    plume_buf_init(&out, 0);
+    assert_true(plume_axiom_encode_event(&out, ev.data, ev.len));
+    size_t one = out.len;
+    plume_buf_free(&out);
+
+    /* Room for exactly two lines: the third is refused whole. */
+    plume_buf_init(&out, 2 * one);
+    assert_true(plume_axiom_encode_event(&out, ev.data, ev.len));
+    assert_true(plume_axiom_encode_event(&out, ev.data, ev.len));
+    assert_false(plume_axiom_encode_event(&out, ev.data, ev.len));
+    assert_true(out.failed);
+    assert_int_equal(out.len, 2 * one);
+    assert_memory_equal(out.data, out.data + one, one);
+    /* A reset buffer works again. */
+    plume_buf_reset(&out);
+    assert_true(plume_axiom_encode_event(&out, ev.data, ev.len));
+    assert_int_equal(out.len, one);
+    /* Every smaller maximum fails cleanly. */
+    for (size_t max = 1; max < one; max++) {
+        plume_buf_t small;
+        plume_buf_init(&small, max);
+        assert_false(plume_axiom_encode_event(&small, ev.data, ev.len));
+        assert_true(small.failed);
+        assert_int_equal(small.len, 0);
+        plume_buf_free(&small);
+    }
+    plume_buf_free(&out);
+    plume_buf_free(&ev);
+}
+
+/* Random byte flips of a valid event: never a crash; a line produced is one
+ * line ending in '\n'. */
+static void mutated_events(void **state)
+{
+    (void)state;
+    plume_buf_t ev, out;
+    plume_buf_init(&ev, 0);
+    build_full(&ev);
+    plume_buf_init(&out, 0);
+    uint8_t *copy = malloc(ev.len);
+    uint64_t x = 99;
+    int accepted = 0;
+    for (int i = 0; i < 20000; i++) {
+        memcpy(copy, ev.data, ev.len);
+        for (int f = 0; f < 1 + i % 3; f++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            copy[(x >> 33) % ev.len] = (uint8_t)(x >> 20);
+        }
+        encode_fn fn = i % 2 ? plume_axiom_encode_event : plume_ndjson_encode_event;
+        plume_buf_reset(&out);
+        if (fn(&out, copy, ev.len)) {
+            accepted++;
+            assert_true(out.len > 2);
+            assert_int_equal(out.data[0], '{');
+            assert_int_equal(out.data[out.len - 1], '\n');
+            assert_null(memchr(out.data, '\n', out.len - 1));
+        } else {
+            assert_int_equal(out.len, 0);
+        }
+    }
+    assert_true(accepted > 0);
+    free(copy);
+    plume_buf_free(&out);
+    plume_buf_free(&ev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(axiom_full_event),
+        cmocka_unit_test(ndjson_full_event),
+        cmocka_unit_test(minimal_event),
+        cmocka_unit_test(suppression_rules),
+        cmocka_unit_test(escaping_and_invalid_utf8),
+        cmocka_unit_test(invalid_events),
+        cmocka_unit_test(output_bounds),
+        cmocka_unit_test(mutated_events),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
