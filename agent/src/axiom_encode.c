@@ -43,8 +43,7 @@ static unsigned classify_key(const plume_mp_value_t *k)
 
 /* Writes the user fields (a msgpack map) as ",key:value" pairs and returns
  * the SEEN_* bits of their names through *seen. False on malformed input. */
-static bool write_fields(plume_buf_t *out, const uint8_t *fields, size_t len, bool axiom,
-                         unsigned *seen)
+static bool write_fields(plume_buf_t *out, const uint8_t *fields, size_t len, unsigned *seen)
 {
     plume_mp_reader_t r;
     plume_mp_value_t m, k;
@@ -57,7 +56,7 @@ static bool write_fields(plume_buf_t *out, const uint8_t *fields, size_t len, bo
             return false;
         if (k.type == PLUME_MP_STR) {
             *seen |= classify_key(&k);
-            if (axiom && k.len > 0 && k.s[0] == '_')
+            if (k.len > 0 && k.s[0] == '_')
                 APPEND_LIT(out, ",\"user");
             else
                 APPEND_LIT(out, ",\"");
@@ -88,15 +87,12 @@ static bool encode(plume_buf_t *out, const uint8_t *event, size_t len, bool axio
 
     char ts[PLUME_TIME_FORMAT_MAX];
     size_t tn = plume_time_format_rfc3339(ev.time_ns, ts);
-    if (axiom)
-        APPEND_LIT(out, "{\"_time\":\"");
-    else
-        APPEND_LIT(out, "{\"time\":\"");
+    APPEND_LIT(out, "{\"_time\":\"");
     plume_buf_append(out, ts, tn);
     plume_buf_append_byte(out, '"');
 
     unsigned seen = 0;
-    bool ok = !ev.fields || write_fields(out, ev.fields, ev.fields_len, axiom, &seen);
+    bool ok = !ev.fields || write_fields(out, ev.fields, ev.fields_len, &seen);
     if (ok) {
         const char *level = plume_level_name(ev.level);
         if (level && !(seen & SEEN_LEVEL)) {

@@ -15,13 +15,13 @@
  *   "parse_error"  if set and no user field has that name
  * "origin" is not sent to Axiom.
  *
- * Plain NDJSON line: "time" instead of "_time", user keys unchanged, then
- * level, message, "origin" (if set and no user field has that name),
- * truncated, parse_error under the same rules.
+ * Plain NDJSON line: the same, plus "origin" (if set and no user field has
+ * that name) after "message". Keeping "_time" and the renaming makes a line
+ * never hold a key twice, and a file written by the file sink can be ingested
+ * into Axiom as is.
  *
  * A user field with the same name as a key written after the fields wins and
- * that key is left out, so a line never holds a key twice (except a user field
- * named "time" in the plain flavour, which is written as given). */
+ * that key is left out. */
 #ifndef PLUME_AXIOM_ENCODE_H
 #define PLUME_AXIOM_ENCODE_H
 

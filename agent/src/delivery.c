@@ -168,10 +168,10 @@ static void pump(plume_delivery_t *d)
 {
     while (!d->stopped && !plume_timer_active(d->hold_timer) &&
            d->in_flight < d->opts.max_in_flight) {
-        plume_outbox_id_t id;
-        if (!plume_outbox_next(d->outbox, &id))
-            return;
         slot_t *s = free_slot(d);
+        plume_outbox_id_t id;
+        if (!s || !plume_outbox_next(d->outbox, &id))
+            return;
         char err[256] = "";
         int rc = plume_outbox_load(d->outbox, id, &s->meta, &s->body, err, sizeof(err));
         if (rc == -EBADMSG) {

@@ -68,4 +68,11 @@ const plume_toml_value_t *plume_toml_table_value_at(const plume_toml_value_t *tb
 /* Looks a key up in a table (NULL if absent or `tbl` is not a table). */
 const plume_toml_value_t *plume_toml_table_get(const plume_toml_value_t *tbl, const char *key);
 
+/* Keys may contain NUL bytes (quoted keys with \u0000): these variants take or
+ * return an explicit length. `len` and `key_pos` may be NULL. */
+const char *plume_toml_table_key_len_at(const plume_toml_value_t *tbl, size_t i, size_t *len,
+                                        plume_toml_pos_t *key_pos);
+const plume_toml_value_t *plume_toml_table_getn(const plume_toml_value_t *tbl, const char *key,
+                                                size_t len);
+
 #endif

@@ -92,9 +92,9 @@ static void ndjson_full_event(void **state)
     plume_buf_init(&ev, 0);
     build_full(&ev);
     assert_string_equal(line(plume_ndjson_encode_event, &ev),
-                        "{\"time\":\"" TS "\",\"user\":\"bob\",\"_id\":42,\"ratio\":0.5,"
+                        "{\"_time\":\"" TS "\",\"user\":\"bob\",\"user_id\":42,\"ratio\":0.5,"
                         "\"ok\":true,\"nested\":{\"a\":[-1,\"x\",null]},\"7\":\"int key\","
-                        "\"_\":\"AQI=\",\"level\":\"info\","
+                        "\"user_\":\"AQI=\",\"level\":\"info\","
                         "\"message\":\"hello \\\"world\\\"\\n\",\"origin\":\"stdin\"}\n");
     plume_buf_free(&ev);
 }
@@ -110,7 +110,7 @@ static void minimal_event(void **state)
     assert_string_equal(line(plume_axiom_encode_event, &ev),
                         "{\"_time\":\"1970-01-01T00:00:00.000000000Z\"}\n");
     assert_string_equal(line(plume_ndjson_encode_event, &ev),
-                        "{\"time\":\"1970-01-01T00:00:00.000000000Z\"}\n");
+                        "{\"_time\":\"1970-01-01T00:00:00.000000000Z\"}\n");
     /* Empty message and empty fields map. */
     plume_buf_reset(&ev);
     plume_event_begin(&eb, &ev, T0);
@@ -197,11 +197,11 @@ static void suppression_rules(void **state)
     /* Plain flavour: origin, and its own suppression. */
     build_with_field(&ev, "msg");
     snprintf(want, sizeof(want),
-             "{\"time\":\"" TS "\",\"msg\":\"u\",\"level\":\"warn\",\"origin\":\"sdk\"%s", tail);
+             "{\"_time\":\"" TS "\",\"msg\":\"u\",\"level\":\"warn\",\"origin\":\"sdk\"%s", tail);
     assert_string_equal(line(plume_ndjson_encode_event, &ev), want);
     build_with_field(&ev, "origin");
     snprintf(want, sizeof(want),
-             "{\"time\":\"" TS "\",\"origin\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
+             "{\"_time\":\"" TS "\",\"origin\":\"u\",\"level\":\"warn\",\"message\":\"m\"%s", tail);
     assert_string_equal(line(plume_ndjson_encode_event, &ev), want);
     /* ...while Axiom never gets "origin" from the event, and a user "origin"
      * field is an ordinary field. */
