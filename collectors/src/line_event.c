@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/* One stdin line -> one event. See line_event.h for the rules.
+ *
+ * JSON and logfmt members are written straight into the event's "fields" map
+ * as they are parsed (no intermediate tree). The time, level and message they
+ * carry are noted on the way, as offsets into the output: the event is begun
+ * with a 9-byte placeholder time that is patched in place at the end, and
+ * level and message are appended after the fields. A line that turns out not
+ * to parse is rolled back and written again as text. */
+#include "line_event.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "event.h"
+#include "json_parse.h"
+#include "logfmt.h"
+#include "mp.h"
+#include "timeparse.h"
+#include "utf8.h"
+
+#define NO_RANK 99
+
+/* What the members of a structured line said about the event. */
+typedef struct special {
+    int time_rank; /* rank of the member that gave the time (NO_RANK: none yet) */
+    uint64_t time_ns;
+    int level_rank;
+    plume_level_t level;
+    int msg_rank;
+    size_t msg_off; /* message bytes: out->data[msg_off .. +msg_len) */
+    size_t msg_len;
+} special_t;
+
+/* The member names that carry time, level and message, by kind; a lower
+ * index wins. */
+enum { KIND_NONE, KIND_TIME, KIND_LEVEL, KIND_MSG };
+
+/* Classifies a member name: returns its kind and sets *rank. Called for every
+ * member, so it rejects most names on their length and first byte. */
+static int classify(const char *k, size_t n, int *rank)
+{
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+    if (n < 2 || n > 9)
+        return KIND_NONE;
+    switch (k[0]) {
+    case '_':
+        if (IS("_time"))
+            return *rank = 0, KIND_TIME;
+        break;
+    case 't':
+        if (IS("time"))
+            return *rank = 1, KIND_TIME;
+        if (IS("timestamp"))
+            return *rank = 2, KIND_TIME;
+        if (IS("ts"))
+            return *rank = 3, KIND_TIME;
+        break;
+    case 'l':
+        if (IS("level"))
+            return *rank = 0, KIND_LEVEL;
+        if (IS("lvl"))
+            return *rank = 2, KIND_LEVEL;
+        break;
+    case 's':
+        if (IS("severity"))
+            return *rank = 1, KIND_LEVEL;
+        break;
+    case 'm':
+        if (IS("msg"))
+            return *rank = 0, KIND_MSG;
+        if (IS("message"))
+            return *rank = 1, KIND_MSG;
+        break;
+    }
+    return KIND_NONE;
+#undef IS
+}
+
+/* Time from a member value: RFC 3339 or numeric text, or an epoch number
+ * (its JSON text `raw`, when known, is read exactly). */
+static bool time_from_value(const plume_mp_value_t *v, const char *raw, size_t raw_len,
+                            uint64_t *ns)
+{
+    switch (v->type) {
+    case PLUME_MP_STR:
+        return plume_time_parse_rfc3339(v->s, v->len, ns) ||
+               plume_time_from_epoch_str(v->s, v->len, ns);
+    case PLUME_MP_UINT:
+        return v->u <= INT64_MAX && plume_time_from_epoch_int((int64_t)v->u, ns);
+    case PLUME_MP_FLOAT:
+        return (raw && plume_time_from_epoch_str(raw, raw_len, ns)) ||
+               plume_time_from_epoch_double(v->f, ns);
+    default:
+        return false;
+    }
+}
+
+/* Level from a member value: text via plume_level_parse(); numbers 10..60 in
+ * steps of 10 are pino/bunyan levels, other small numbers syslog severities. */
+static plume_level_t level_from_value(const plume_mp_value_t *v)
+{
+    if (v->type == PLUME_MP_STR) {
+        /* the usual lower-case names first, without the table walk */
+        static const char *const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+        for (int i = 0; i < 6; i++)
+            if (v->len >= 4 && v->len <= 5 && v->s[0] == names[i][0] &&
+                memcmp(v->s, names[i], v->len) == 0 && names[i][v->len] == '\0')
+                return (plume_level_t)(PLUME_LEVEL_TRACE + i);
+        return plume_level_parse(v->s, v->len);
+    }
+    if (v->type != PLUME_MP_UINT)
+        return PLUME_LEVEL_NONE;
+    if (v->u >= 10 && v->u <= 60 && v->u % 10 == 0)
+        return (plume_level_t)(PLUME_LEVEL_TRACE + (int)(v->u / 10) - 1);
+    if (v->u <= 7) {
+        char d = (char)('0' + v->u);
+        return plume_level_parse(&d, 1);
+    }
+    return PLUME_LEVEL_NONE;
+}
+
+/* Looks at one member just written to out (name `key`, value at value_off)
+ * and notes time/level/message. Returns false when the member must be
+ * dropped from the fields (a `_time` that became the event time). */
+static bool note_member(special_t *sp, const plume_buf_t *out, const char *key, size_t key_len,
+                        size_t value_off, const char *raw, size_t raw_len)
+{
+    int rank = 0;
+    int kind = classify(key, key_len, &rank);
+    if (kind == KIND_NONE)
+        return true;
+    int *best = kind == KIND_TIME ? &sp->time_rank
+                : kind == KIND_LEVEL ? &sp->level_rank : &sp->msg_rank;
+    if (rank >= *best)
+        return true;
+    plume_mp_reader_t r;
+    plume_mp_value_t v;
+    plume_mp_reader_init(&r, out->data + value_off, out->len - value_off);
+    if (!plume_mp_read(&r, &v))
+        return true;
+    if (kind == KIND_TIME) {
+        uint64_t ns;
+        if (!time_from_value(&v, raw, raw_len, &ns))
+            return true;
+        sp->time_rank = rank;
+        sp->time_ns = ns;
+        return rank != 0; /* `_time`: reserved name, not a field */
+    }
+    if (kind == KIND_LEVEL) {
+        plume_level_t l = level_from_value(&v);
+        if (l != PLUME_LEVEL_NONE) {
+            sp->level_rank = rank;
+            sp->level = l;
+        }
+        return true;
+    }
+    if (v.type == PLUME_MP_STR) {
+        sp->msg_rank = rank;
+        sp->msg_off = (size_t)((const uint8_t *)v.s - out->data);
+        sp->msg_len = v.len;
+    }
+    return true;
+}
+
+static bool on_json_member(void *ctx, const plume_buf_t *out, const plume_json_member_t *m)
+{
+    return note_member(ctx, out, m->key, m->key_len, m->value_off, m->raw, m->raw_len);
+}
+
+typedef enum { DONE, OVERFLOW, SYNTAX, NOT_LOGFMT } outcome_t;
+
+/* A structured event under construction: begun with a placeholder time. */
+typedef struct structured {
+    plume_event_builder_t eb;
+    size_t time_off; /* the 8 time bytes to patch */
+    special_t sp;
+} structured_t;
+
+static void structured_begin(structured_t *st, plume_buf_t *out, const char *origin)
+{
+    memset(&st->sp, 0, sizeof(st->sp));
+    st->sp.time_rank = st->sp.level_rank = st->sp.msg_rank = NO_RANK;
+    /* UINT64_MAX is always written as 0xcf + 8 bytes: room for any time. */
+    plume_event_begin(&st->eb, out, UINT64_MAX);
+    st->time_off = out->len - 8;
+    if (origin)
+        plume_event_set_origin(&st->eb, origin);
+    plume_event_fields_begin(&st->eb);
+}
+
+/* Closes the fields, patches the time, appends level and message. */
+static outcome_t structured_end(structured_t *st, plume_buf_t *out, uint64_t recv_ns)
+{
+    plume_event_fields_end(&st->eb);
+    if (out->failed)
+        return OVERFLOW;
+    uint64_t t = st->sp.time_rank != NO_RANK ? st->sp.time_ns : recv_ns;
+    uint8_t *tp = out->data + st->time_off;
+    assert(tp[-1] == 0xcf); /* the uint64 placeholder written by structured_begin */
+    for (int i = 0; i < 8; i++)
+        tp[i] = (uint8_t)(t >> (56 - 8 * i));
+    if (st->sp.level_rank != NO_RANK)
+        plume_event_set_level(&st->eb, st->sp.level);
+    if (st->sp.msg_rank != NO_RANK) {
+        /* The message is copied from the fields in the same buffer: make room
+         * first so the source cannot move. */
+        if (!plume_buf_reserve(out, st->sp.msg_len + 16))
+            return OVERFLOW;
+        plume_event_set_message(&st->eb, (const char *)out->data + st->sp.msg_off,
+                                st->sp.msg_len);
+    }
+    return plume_event_end(&st->eb) ? DONE : OVERFLOW;
+}
+
+static outcome_t json_event(const char *line, size_t n, const char *origin, uint64_t recv_ns,
+                            plume_buf_t *out, char *perr, size_t perr_size)
+{
+    structured_t st;
+    structured_begin(&st, out, origin);
+    plume_json_opts_t opts = {.max_depth = PLUME_LINE_JSON_MAX_DEPTH, .assume_utf8 = true};
+    plume_json_error_t jerr;
+    uint32_t kept;
+    if (!plume_json_object_walk(line, n, out, &opts, on_json_member, &st.sp, &kept, &jerr)) {
+        if (jerr.status == PLUME_JSON_EOUTPUT || out->failed)
+            return OVERFLOW;
+        snprintf(perr, perr_size, "%s", jerr.msg);
+        return SYNTAX;
+    }
+    st.eb.nfields = kept;
+    return structured_end(&st, out, recv_ns);
+}
+
+static bool is_identifier(const char *k, size_t n)
+{
+    if (n == 0 || !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z') || k[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Writes one logfmt pair's value as msgpack. */
+static void logfmt_value(plume_buf_t *out, const plume_logfmt_pair_t *p)
+{
+    if (!p->has_equals) {
+        plume_mp_bool(out, true);
+    } else if (!p->has_value) {
+        plume_mp_str(out, "", 0);
+    } else if (p->escaped) {
+        plume_mp_str_header(out, p->decoded_len);
+        if (plume_buf_reserve(out, p->decoded_len))
+            out->len += plume_logfmt_unescape(p->value, p->value_len, (char *)out->data + out->len);
+    } else {
+        plume_mp_str(out, p->value, p->value_len);
+    }
+}
+
+/* auto_mode: give up (NOT_LOGFMT) on syntax errors, and unless the line looks
+ * like logfmt: its first pair is identifier=value and at least half of its pairs
+ * have a '=' (so prose that merely contains "seq=17" stays text). */
+static outcome_t logfmt_event(const char *line, size_t n, const char *origin, uint64_t recv_ns,
+                              bool auto_mode, plume_buf_t *out, char *perr, size_t perr_size)
+{
+    structured_t st;
+    plume_logfmt_iter_t it;
+    plume_logfmt_pair_t p;
+    bool ident_pair = false, overflow = false, first = true;
+    size_t npairs = 0, nvalued = 0;
+
+    structured_begin(&st, out, origin);
+    overflow = out->failed;
+    plume_logfmt_iter_init(&it, line, n, NULL);
+    while (plume_logfmt_next(&it, &p)) {
+        if (first && p.has_value && is_identifier(p.key, p.key_len))
+            ident_pair = true;
+        first = false;
+        npairs++;
+        nvalued += p.has_equals;
+        /* Out of room: keep scanning, since the line may turn out to be text
+         * (which may fit) rather than logfmt. */
+        if (overflow)
+            continue;
+        size_t key_off = out->len;
+        plume_mp_str(out, p.key, p.key_len);
+        size_t value_off = out->len;
+        logfmt_value(out, &p);
+        if (out->failed) {
+            overflow = true;
+            continue;
+        }
+        if (note_member(&st.sp, out, p.key, p.key_len, value_off, NULL, 0))
+            plume_event_field_added(&st.eb);
+        else
+            out->len = key_off;
+    }
+    if (it.err) {
+        if (auto_mode)
+            return NOT_LOGFMT;
+        snprintf(perr, perr_size, "%s at offset %zu", it.err, it.err_offset);
+        return SYNTAX;
+    }
+    if (auto_mode && (!ident_pair || nvalued * 2 < npairs))
+        return NOT_LOGFMT;
+    if (overflow)
+        return OVERFLOW;
+    return structured_end(&st, out, recv_ns);
+}
+
+static bool text_event(const char *line, size_t n, bool truncated, uint64_t recv_ns,
+                       const char *origin, const char *perr, plume_buf_t *out)
+{
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, out, recv_ns);
+    plume_event_set_message(&eb, line, n);
+    if (origin)
+        plume_event_set_origin(&eb, origin);
+    if (truncated)
+        plume_event_set_truncated(&eb);
+    if (perr)
+        plume_event_set_parse_error(&eb, perr);
+    return plume_event_end(&eb);
+}
+
+static bool starts_with_brace(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i < n && s[i] == '{';
+}
+
+bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                         uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                         plume_buf_t *scratch, plume_line_stats_t *stats)
+{
+    plume_line_stats_t dummy;
+    if (!stats)
+        stats = &dummy;
+    size_t start = out->len;
+    if (out->failed)
+        return false;
+
+    /* A cut line may end inside a character: drop the partial character. */
+    if (truncated)
+        n -= plume_utf8_incomplete_tail(line, n);
+    size_t valid = plume_utf8_valid_prefix(line, n);
+    if (valid != n) {
+        stats->invalid_utf8++;
+        if (scratch) {
+            plume_buf_reset(scratch);
+            plume_utf8_sanitize(line, n, scratch);
+        }
+        if (scratch && !scratch->failed) {
+            line = (const char *)scratch->data;
+            n = scratch->len;
+        } else {
+            n = valid; /* no room to repair: keep the valid start, marked cut */
+            truncated = true;
+        }
+    }
+
+    char perr[160];
+    outcome_t oc = NOT_LOGFMT;
+    if (!truncated) {
+        if (fmt == PLUME_FORMAT_JSON || (fmt == PLUME_FORMAT_AUTO && starts_with_brace(line, n))) {
+            oc = json_event(line, n, origin, recv_ns, out, perr, sizeof(perr));
+            if (oc == DONE)
+                stats->json++;
+        } else if (fmt == PLUME_FORMAT_LOGFMT || fmt == PLUME_FORMAT_AUTO) {
+            oc = logfmt_event(line, n, origin, recv_ns, fmt == PLUME_FORMAT_AUTO, out, perr,
+                              sizeof(perr));
+            if (oc == DONE)
+                stats->logfmt++;
+        }
+    }
+    if (oc == DONE)
+        return true;
+    out->len = start;
+    if (oc == OVERFLOW)
+        return false;
+    /* A structured attempt that was abandoned for text may have run out of
+     * room on the way; its bytes are gone, and out was fine on entry. */
+    out->failed = false;
+    if (oc == SYNTAX)
+        stats->parse_errors++;
+    if (!text_event(line, n, truncated, recv_ns, origin, oc == SYNTAX ? perr : NULL, out)) {
+        out->len = start;
+        return false;
+    }
+    stats->text++;
+    return true;
+}
+
+static const char *const format_names[] = {"auto", "json", "logfmt", "text"};
+
+bool plume_line_format_parse(const char *s, plume_line_format_t *fmt)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(s, format_names[i]) == 0) {
+            *fmt = (plume_line_format_t)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *plume_line_format_name(plume_line_format_t fmt)
+{
+    return (unsigned)fmt < 4 ? format_names[fmt] : "unknown";
+}
