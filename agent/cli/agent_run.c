@@ -210,7 +210,16 @@ int plume_agent_run(const plume_config_t *cfg)
                   "delivering what is pending, then waiting for a signal");
     }
     run_loop(&a);
-    code = plume_pipeline_idle(&a.pipeline) && !plume_pipeline_any_stopped(&a.pipeline) ? 0 : 1;
+    /* 0 only when every event reached its destination: nothing pending, no
+     * sink stopped, nothing dropped or refused on the way. */
+    const plume_metrics_t *m = &a.metrics;
+    bool lost = m->rejected_by_sink || m->dropped_outbox_full || m->dropped_failed ||
+                m->dropped_corrupt || m->dropped_encode;
+    code = plume_pipeline_idle(&a.pipeline) && !plume_pipeline_any_stopped(&a.pipeline) && !lost
+               ? 0
+               : 1;
+    if (code != 0)
+        PLOG_WARN("not everything was delivered; see the summary below");
 out:;
     uint64_t pending = plume_pipeline_pending_events(&a.pipeline);
     plume_http_free(a.http); /* aborts requests in flight: their batches stay pending */
