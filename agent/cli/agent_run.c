@@ -56,6 +56,12 @@ static void on_event(void *arg, const uint8_t *ev, size_t len)
     plume_pipeline_submit(&a->pipeline, ev, len);
 }
 
+static bool may_read(void *arg)
+{
+    agent_t *a = arg;
+    return plume_pipeline_can_accept(&a->pipeline);
+}
+
 static void on_stdin_eof(void *arg)
 {
     start_drain(arg, "end of input");
@@ -105,7 +111,7 @@ static bool build_sinks(agent_t *a)
             return false;
         }
         plume_sink_t *s = plume_axiom_sink_new(a->loop, a->http, &cfg->axiom, cfg->agent.data_dir,
-                                               &a->metrics, err, sizeof(err));
+                                               cfg->agent.max_memory, &a->metrics, err, sizeof(err));
         if (!s) {
             PLOG_ERROR("%s", err);
             return false;
@@ -205,6 +211,7 @@ int plume_agent_run(const plume_config_t *cfg)
             PLOG_ERROR("stdin: out of memory");
             goto out;
         }
+        plume_stdin_source_set_gate(a.stdin_source, may_read, &a);
     } else {
         PLOG_INFO("no input enabled (use --stdin or [sources.stdin] enabled = true); "
                   "delivering what is pending, then waiting for a signal");

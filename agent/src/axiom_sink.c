@@ -3,6 +3,7 @@
 #include "axiom_sink.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "agentlog.h"
 #include "axiom_encode.h"
 #include "backoff.h"
+#include "batch_worker.h"
 #include "batcher.h"
 #include "compress.h"
 #include "delivery.h"
@@ -24,8 +26,7 @@ typedef struct axiom_sink {
     const plume_axiom_config_t *cfg;
     plume_metrics_t *metrics;
     plume_batcher_t batcher;
-    plume_compressor_t *compressor;
-    plume_buf_t compressed;
+    plume_batch_worker_t *worker;
     plume_delivery_t *delivery;
     char url[2048];
 } axiom_sink_t;
@@ -61,32 +62,38 @@ void plume_axiom_ingest_url(const plume_axiom_config_t *cfg, char *out, size_t o
         snprintf(out, outlen, "%.*s/v1/datasets/%s/ingest", (int)n, url, ds);
 }
 
+/* A sealed batch goes to the worker thread: compressed and stored there. */
 static void on_seal(void *arg, const uint8_t *body, size_t len, uint32_t count)
 {
     axiom_sink_t *s = arg;
-    plume_buf_reset(&s->compressed);
-    plume_codec_t codec = (plume_codec_t)s->cfg->compression;
-    const void *out = body;
-    size_t out_len = len;
-    if (codec != PLUME_CODEC_NONE) {
-        if (!plume_compressor_compress(s->compressor, codec, (int)s->cfg->compression_level, body,
-                                       len, &s->compressed)) {
-            PLOG_ERROR("axiom: compressing a batch of %" PRIu32 " events failed; dropped", count);
-            s->metrics->dropped_encode += count;
-            return;
-        }
-        out = s->compressed.data;
-        out_len = s->compressed.len;
+    if (!plume_batch_worker_submit(s->worker, body, len, count)) {
+        PLOG_ERROR("axiom: out of memory queueing a batch of %" PRIu32 " events; dropped", count);
+        s->metrics->dropped_encode += count;
     }
-    plume_batch_meta_t meta = {.created_ns = plume_now_ns(), .event_count = count, .codec = (uint8_t)codec};
-    int rc = plume_delivery_put(s->delivery, &meta, out, out_len);
-    if (rc != 0) {
+}
+
+/* Loop thread: a batch reached the outbox (or could not). */
+static void on_stored(void *arg, const plume_batch_result_t *res)
+{
+    axiom_sink_t *s = arg;
+    if (res->dropped_batches) {
+        s->metrics->dropped_outbox_full += res->dropped_events;
+        PLOG_WARN("axiom: outbox full, dropped the %" PRIu32 " oldest batches (%" PRIu64 " events)",
+                  res->dropped_batches, res->dropped_events);
+    }
+    if (res->rc == -EIO) {
+        PLOG_ERROR("axiom: compressing a batch of %" PRIu32 " events failed; dropped", res->events);
+        s->metrics->dropped_encode += res->events;
+        return;
+    }
+    if (res->rc != 0) {
         PLOG_ERROR("axiom: cannot store a batch of %" PRIu32 " events in the outbox: %s; dropped",
-                   count, strerror(-rc));
-        s->metrics->dropped_outbox_full += count;
+                   res->events, strerror(-res->rc));
+        s->metrics->dropped_outbox_full += res->events;
         return;
     }
     s->metrics->batches++;
+    plume_delivery_kick(s->delivery);
 }
 
 static char *header(const char *fmt, const char *value)
@@ -263,7 +270,8 @@ static void flush(plume_sink_t *base)
 static bool idle(const plume_sink_t *base)
 {
     const axiom_sink_t *s = (const axiom_sink_t *)base;
-    return plume_batcher_count(&s->batcher) == 0 && plume_delivery_idle(s->delivery);
+    return plume_batcher_count(&s->batcher) == 0 && plume_batch_worker_idle(s->worker) &&
+           plume_delivery_idle(s->delivery);
 }
 
 static bool stopped(const plume_sink_t *base)
@@ -274,7 +282,8 @@ static bool stopped(const plume_sink_t *base)
 static uint64_t pending_events(const plume_sink_t *base)
 {
     const axiom_sink_t *s = (const axiom_sink_t *)base;
-    return plume_batcher_count(&s->batcher) + plume_delivery_pending_events(s->delivery);
+    return plume_batcher_count(&s->batcher) + plume_batch_worker_pending_events(s->worker) +
+           plume_delivery_pending_events(s->delivery);
 }
 
 static void sink_free(plume_sink_t *base)
@@ -283,17 +292,25 @@ static void sink_free(plume_sink_t *base)
     if (!s)
         return;
     plume_batcher_free(&s->batcher);
+    /* The worker first: it stores what is still queued and reports to the
+     * delivery, which must still exist. */
+    plume_batch_worker_free(s->worker);
     plume_delivery_free(s->delivery);
-    plume_compressor_free(s->compressor);
-    plume_buf_free(&s->compressed);
     free(s);
 }
 
-static const plume_sink_ops_t sink_ops = {submit, flush, idle, stopped, pending_events, sink_free};
+static bool can_accept(const plume_sink_t *base)
+{
+    return !plume_batch_worker_full(((const axiom_sink_t *)base)->worker);
+}
+
+static const plume_sink_ops_t sink_ops = {submit,         flush,     idle,      stopped,
+                                          pending_events, sink_free, can_accept};
 
 plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
                                    const plume_axiom_config_t *cfg, const char *data_dir,
-                                   plume_metrics_t *metrics, char *errbuf, size_t errlen)
+                                   uint64_t max_memory, plume_metrics_t *metrics, char *errbuf,
+                                   size_t errlen)
 {
     axiom_sink_t *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -305,11 +322,9 @@ plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
     s->cfg = cfg;
     s->metrics = metrics;
     plume_axiom_ingest_url(cfg, s->url, sizeof(s->url));
-    plume_buf_init(&s->compressed, cfg->batch_max_bytes + MAX_EVENT_BYTES + (1u << 16));
-    s->compressor = plume_compressor_new();
     plume_batch_limits_t lim = {(uint32_t)cfg->batch_max_events, cfg->batch_max_bytes,
                                 cfg->batch_max_age_ms};
-    bool ok = s->compressor && plume_batcher_init(&s->batcher, loop, &lim, MAX_EVENT_BYTES, on_seal, s);
+    bool ok = plume_batcher_init(&s->batcher, loop, &lim, MAX_EVENT_BYTES, on_seal, s);
     if (!ok) {
         snprintf(errbuf, errlen, "axiom: out of memory");
         sink_free(&s->base);
@@ -334,6 +349,19 @@ plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
     if (!s->delivery) {
         plume_outbox_close(ob);
         snprintf(errbuf, errlen, "axiom: out of memory");
+        sink_free(&s->base);
+        return NULL;
+    }
+    /* Memory: the open batch and the bodies in flight take up to
+     * (1 + max_in_flight) batches; sealed batches waiting for compression may use
+     * the rest of max_memory (at least one batch). Past it, input pauses. */
+    uint64_t fixed = (1 + (uint64_t)cfg->max_in_flight) * cfg->batch_max_bytes;
+    uint64_t queue = max_memory > fixed + cfg->batch_max_bytes ? max_memory - fixed
+                                                               : cfg->batch_max_bytes;
+    s->worker = plume_batch_worker_new(loop, ob, cfg->compression, (int)cfg->compression_level,
+                                       (size_t)queue, on_stored, s);
+    if (!s->worker) {
+        snprintf(errbuf, errlen, "axiom: cannot start the compression thread");
         sink_free(&s->base);
         return NULL;
     }

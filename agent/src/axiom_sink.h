@@ -18,11 +18,15 @@
 #include "metrics.h"
 #include "sink.h"
 
-/* Borrows everything; the config must outlive the sink. NULL + errbuf on failure
- * (e.g. the outbox directory cannot be created). */
+/* Borrows everything; the config must outlive the sink. max_memory bounds the
+ * batch data the sink holds in memory ([agent] max_memory): past it,
+ * can_accept() is false and inputs pause. NULL + errbuf on failure (e.g. the
+ * outbox directory cannot be created). Compression and outbox writes run on a
+ * thread of the sink's own (batch_worker.h). */
 plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
                                    const plume_axiom_config_t *cfg, const char *data_dir,
-                                   plume_metrics_t *metrics, char *errbuf, size_t errlen);
+                                   uint64_t max_memory, plume_metrics_t *metrics, char *errbuf,
+                                   size_t errlen);
 
 /* The ingest URL for a config (exposed for tests). */
 void plume_axiom_ingest_url(const plume_axiom_config_t *cfg, char *out, size_t outlen);

@@ -296,9 +296,15 @@ int plume_delivery_put(plume_delivery_t *d, const plume_batch_meta_t *meta, cons
         PLOG_WARN("%s: outbox full, dropped the %" PRIu32 " oldest batches (%" PRIu64 " events)",
                   d->name, dropped_batches, dropped_events);
     }
-    if (rc == 0 && !plume_timer_active(d->kick_timer))
-        plume_timer_start(d->kick_timer, 0);
+    if (rc == 0)
+        plume_delivery_kick(d);
     return rc;
+}
+
+void plume_delivery_kick(plume_delivery_t *d)
+{
+    if (!plume_timer_active(d->kick_timer))
+        plume_timer_start(d->kick_timer, 0);
 }
 
 bool plume_delivery_idle(const plume_delivery_t *d)

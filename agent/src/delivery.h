@@ -71,6 +71,9 @@ void plume_delivery_free(plume_delivery_t *d);
  * batch is then lost and counted by the caller). */
 int plume_delivery_put(plume_delivery_t *d, const plume_batch_meta_t *meta, const void *body,
                        size_t len);
+/* Tells delivery that a batch was added to its outbox by someone else (the
+ * batch worker thread): sending resumes from the loop, never from here. */
+void plume_delivery_kick(plume_delivery_t *d);
 /* True when nothing is pending or in flight. */
 bool plume_delivery_idle(const plume_delivery_t *d);
 bool plume_delivery_stopped(const plume_delivery_t *d);

@@ -152,7 +152,7 @@ static void sink_free(plume_sink_t *base)
     free(s);
 }
 
-static const plume_sink_ops_t ops = {submit, flush, idle, stopped, pending_events, sink_free};
+static const plume_sink_ops_t ops = {submit, flush, idle, stopped, pending_events, sink_free, NULL};
 
 static local_sink_t *local_new(plume_loop_t *loop, const char *name, plume_metrics_t *m)
 {

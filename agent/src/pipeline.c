@@ -26,6 +26,16 @@ void plume_pipeline_flush(plume_pipeline_t *p)
         p->sinks[i]->ops->flush(p->sinks[i]);
 }
 
+bool plume_pipeline_can_accept(const plume_pipeline_t *p)
+{
+    for (size_t i = 0; i < p->nsinks; i++) {
+        const plume_sink_t *s = p->sinks[i];
+        if (s->ops->can_accept && !s->ops->can_accept(s))
+            return false;
+    }
+    return true;
+}
+
 bool plume_pipeline_idle(const plume_pipeline_t *p)
 {
     for (size_t i = 0; i < p->nsinks; i++)

@@ -27,6 +27,8 @@ bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s);
 void plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len);
 /* Seals open batches and writes buffered output. */
 void plume_pipeline_flush(plume_pipeline_t *p);
+/* False when a sink is at its memory bound: inputs should pause reading. */
+bool plume_pipeline_can_accept(const plume_pipeline_t *p);
 /* Nothing left to deliver in any sink. */
 bool plume_pipeline_idle(const plume_pipeline_t *p);
 /* Every sink that still holds data has stopped: waiting longer cannot help. */

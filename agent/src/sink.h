@@ -5,7 +5,7 @@
  * (msgpack, see event.h) and must not keep the pointer. flush() seals whatever
  * is open so that it gets delivered without waiting for batch age. idle() is true
  * when nothing is left to deliver; stopped() when the sink gave up for good
- * (e.g. its token was refused). */
+ * (e.g. its token was refused). can_accept() is the backpressure signal. */
 #ifndef PLUME_SINK_H
 #define PLUME_SINK_H
 
@@ -22,6 +22,9 @@ typedef struct plume_sink_ops {
     bool (*stopped)(const plume_sink_t *s);
     uint64_t (*pending_events)(const plume_sink_t *s);
     void (*free)(plume_sink_t *s);
+    /* False while the sink holds as much as its memory bound allows: inputs
+     * should pause. NULL means always true. */
+    bool (*can_accept)(const plume_sink_t *s);
 } plume_sink_ops_t;
 
 struct plume_sink {

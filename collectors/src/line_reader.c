@@ -13,7 +13,8 @@ bool plume_line_reader_init(plume_line_reader_t *r, size_t max_line, size_t chun
     r->max_line = max_line;
     /* Room for a longest line plus the '\r' of its CRLF (held until the '\n'
      * arrives) and at least one byte of new input. */
-    r->cap = max_line + 1 + (chunk ? chunk : 1);
+    r->chunk = chunk ? chunk : 1;
+    r->cap = max_line + 1 + r->chunk;
     r->buf = malloc(r->cap);
     return r->buf != NULL;
 }
@@ -101,7 +102,10 @@ ssize_t plume_line_reader_read(plume_line_reader_t *r, int fd, plume_line_cb cb,
 {
     ssize_t n;
     do {
-        n = read(fd, r->buf + r->len, r->cap - r->len);
+        /* At most one chunk per call, so that a caller on an event loop gets
+         * control back often even when the input is a fast file. */
+        size_t room = r->cap - r->len;
+        n = read(fd, r->buf + r->len, room < r->chunk ? room : r->chunk);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;

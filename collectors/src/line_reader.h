@@ -22,6 +22,7 @@ typedef struct plume_line_reader {
     size_t len;       /* bytes held: the start of an incomplete line */
     size_t cap;       /* max_line + 1 + chunk */
     size_t max_line;
+    size_t chunk;     /* bytes asked for by one read */
     bool skipping;    /* inside the discarded tail of a truncated line */
     unsigned long long skipped_bytes;
 } plume_line_reader_t;

@@ -11,6 +11,7 @@
 #include "line_reader.h"
 
 #define READ_CHUNK (256u << 10)
+#define GATE_RECHECK_MS 2
 
 struct plume_stdin_source {
     plume_loop_t *loop;
@@ -26,7 +27,11 @@ struct plume_stdin_source {
     plume_eof_cb on_eof;
     void *arg;
     plume_timer_t *file_timer; /* set when fd cannot be polled */
-    bool watching, paused, done;
+    plume_timer_t *gate_timer; /* rechecks a closed gate */
+    plume_gate_cb may_read;
+    void *gate_arg;
+    uint64_t gate_pauses;
+    bool watching, paused, gated, done;
 };
 
 static uint64_t now_ns(void)
@@ -65,9 +70,39 @@ static void finish(plume_stdin_source_t *s)
     s->on_eof(s->arg);
 }
 
-/* One read; returns false when reading is over (EOF or error). */
+static void stop_reading(plume_stdin_source_t *s);
+static void start_reading(plume_stdin_source_t *s);
+
+/* False (and reading suspended until the gate opens) when the consumer is full. */
+static bool gate_open(plume_stdin_source_t *s)
+{
+    if (!s->may_read || s->may_read(s->gate_arg))
+        return true;
+    if (!s->gated) {
+        s->gated = true;
+        s->gate_pauses++;
+        stop_reading(s);
+    }
+    plume_timer_start(s->gate_timer, GATE_RECHECK_MS);
+    return false;
+}
+
+static void on_gate_timer(plume_loop_t *l, plume_timer_t *t, void *arg)
+{
+    (void)l;
+    (void)t;
+    plume_stdin_source_t *s = arg;
+    if (s->done || !gate_open(s))
+        return;
+    s->gated = false;
+    start_reading(s);
+}
+
+/* One read; returns false when reading is over (EOF or error) or gated. */
 static bool read_once(plume_stdin_source_t *s)
 {
+    if (!gate_open(s))
+        return false;
     s->chunk_time_ns = now_ns();
     ssize_t n = plume_line_reader_read(&s->reader, s->fd, on_line, s);
     if (n > 0 || n == -EAGAIN)
@@ -90,17 +125,14 @@ static void on_file_timer(plume_loop_t *l, plume_timer_t *t, void *arg)
 {
     (void)l;
     plume_stdin_source_t *s = arg;
-    /* A few chunks per turn, then let the loop serve timers and sockets. */
-    for (int i = 0; i < 4 && !s->done && !s->paused; i++)
-        if (!read_once(s))
-            return;
-    if (!s->done && !s->paused)
+    /* One chunk per turn, then let the loop serve timers and sockets. */
+    if (read_once(s) && !s->done && !s->paused)
         plume_timer_start(t, 0);
 }
 
 static void start_reading(plume_stdin_source_t *s)
 {
-    if (s->done || s->paused)
+    if (s->done || s->paused || s->gated)
         return;
     if (s->file_timer) {
         plume_timer_start(s->file_timer, 0);
@@ -150,7 +182,12 @@ plume_stdin_source_t *plume_stdin_source_new(plume_loop_t *loop, int fd, plume_l
      * fields and markers. */
     plume_buf_init(&s->event, max_line * 4 + 4096);
     plume_buf_init(&s->scratch, max_line * 4 + 4096);
-    if (!plume_line_reader_init(&s->reader, max_line, READ_CHUNK)) {
+    s->gate_timer = plume_timer_new(loop, on_gate_timer, s);
+    if (!s->gate_timer || !plume_line_reader_init(&s->reader, max_line, READ_CHUNK)) {
+        if (s->gate_timer)
+            plume_timer_free(s->gate_timer);
+        plume_buf_free(&s->event);
+        plume_buf_free(&s->scratch);
         free(s);
         return NULL;
     }
@@ -158,9 +195,18 @@ plume_stdin_source_t *plume_stdin_source_new(plume_loop_t *loop, int fd, plume_l
     return s;
 }
 
+void plume_stdin_source_set_gate(plume_stdin_source_t *s, plume_gate_cb may_read, void *arg)
+{
+    s->may_read = may_read;
+    s->gate_arg = arg;
+}
+
+uint64_t plume_stdin_source_pauses(const plume_stdin_source_t *s) { return s->gate_pauses; }
+
 void plume_stdin_source_stop(plume_stdin_source_t *s)
 {
     stop_reading(s);
+    plume_timer_stop(s->gate_timer);
     s->done = true;
 }
 
@@ -187,6 +233,7 @@ void plume_stdin_source_free(plume_stdin_source_t *s)
     stop_reading(s);
     if (s->file_timer)
         plume_timer_free(s->file_timer);
+    plume_timer_free(s->gate_timer);
     plume_line_reader_free(&s->reader);
     plume_buf_free(&s->event);
     plume_buf_free(&s->scratch);

@@ -26,6 +26,12 @@ typedef struct plume_stdin_source plume_stdin_source_t;
 plume_stdin_source_t *plume_stdin_source_new(plume_loop_t *loop, int fd, plume_line_format_t fmt,
                                              size_t max_line, plume_metrics_t *metrics,
                                              plume_emit_cb emit, plume_eof_cb on_eof, void *arg);
+/* Backpressure: `may_read` is asked before every read; while it says no, the
+ * source stops reading and asks again every few milliseconds. */
+typedef bool (*plume_gate_cb)(void *arg);
+void plume_stdin_source_set_gate(plume_stdin_source_t *s, plume_gate_cb may_read, void *arg);
+/* Times reading was paused by the gate (for the summary and tests). */
+uint64_t plume_stdin_source_pauses(const plume_stdin_source_t *s);
 /* Stops reading for good (shutdown). */
 void plume_stdin_source_stop(plume_stdin_source_t *s);
 void plume_stdin_source_pause(plume_stdin_source_t *s);

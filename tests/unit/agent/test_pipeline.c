@@ -20,6 +20,7 @@ typedef struct fake_sink {
     bool idle;
     bool stopped;
     uint64_t pending;
+    bool full; /* can_accept() answers !full */
     int *frees; /* incremented by free() */
 } fake_sink_t;
 
@@ -36,6 +37,8 @@ static bool fake_idle(const plume_sink_t *s) { return ((const fake_sink_t *)s)->
 static bool fake_stopped(const plume_sink_t *s) { return ((const fake_sink_t *)s)->stopped; }
 static uint64_t fake_pending(const plume_sink_t *s) { return ((const fake_sink_t *)s)->pending; }
 
+static bool fake_can_accept(const plume_sink_t *s) { return !((const fake_sink_t *)s)->full; }
+
 static void fake_free(plume_sink_t *s)
 {
     fake_sink_t *f = (fake_sink_t *)s;
@@ -44,8 +47,8 @@ static void fake_free(plume_sink_t *s)
     free(f);
 }
 
-static const plume_sink_ops_t fake_ops = {fake_submit, fake_flush, fake_idle,
-                                          fake_stopped, fake_pending, fake_free};
+static const plume_sink_ops_t fake_ops = {fake_submit,  fake_flush, fake_idle,      fake_stopped,
+                                          fake_pending, fake_free,  fake_can_accept};
 
 static fake_sink_t *fake_new(const char *name, int *frees)
 {
@@ -119,6 +122,37 @@ static void flush_reaches_every_sink(void **state)
     assert_int_equal(fx->a->flushes, 2);
     assert_int_equal(fx->b->flushes, 2);
     assert_int_equal(fx->a->submits, 0);
+}
+
+/* Backpressure: the pipeline accepts only while every sink does; a sink
+ * without the operation always accepts. */
+static void can_accept_needs_every_sink(void **state)
+{
+    fixture_t *fx = *state;
+    assert_true(plume_pipeline_can_accept(&fx->p));
+    fx->b->full = true;
+    assert_false(plume_pipeline_can_accept(&fx->p));
+    fx->b->full = false;
+    fx->a->full = true;
+    assert_false(plume_pipeline_can_accept(&fx->p));
+    fx->a->full = false;
+    assert_true(plume_pipeline_can_accept(&fx->p));
+
+    static const plume_sink_ops_t no_gate = {fake_submit,  fake_flush, fake_idle, fake_stopped,
+                                             fake_pending, fake_free,  NULL};
+    int frees = 0;
+    fake_sink_t *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    c->base.name = "c";
+    c->base.ops = &no_gate;
+    c->frees = &frees;
+    plume_buf_init(&c->got, 0);
+    assert_true(plume_pipeline_add_sink(&fx->p, &c->base));
+    assert_true(plume_pipeline_can_accept(&fx->p));
+    /* Take it out again so that teardown sees the fixture's two sinks. */
+    fx->p.nsinks--;
+    fake_free(&c->base);
+    assert_int_equal(frees, 1);
 }
 
 static void idle_needs_every_sink_idle(void **state)
@@ -253,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(fan_out_in_order),
         T(flush_reaches_every_sink),
+        T(can_accept_needs_every_sink),
         T(idle_needs_every_sink_idle),
         T(stuck_semantics),
         T(any_stopped),
