@@ -376,8 +376,12 @@ static bool validate(plume_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "%s: sinks.axiom: need 0 < retry_initial <= retry_max", name);
         return false;
     }
-    if (cfg->agent.max_memory < 2 * ax->batch_max_bytes) {
-        snprintf(err, errlen, "%s: agent.max_memory must be at least twice sinks.axiom.batch_max_bytes",
+    /* The Axiom sink holds its open batch, the bodies in flight and at least one
+     * sealed batch waiting for compression (axiom_sink.c). */
+    if (cfg->agent.max_memory < (2 + (uint64_t)ax->max_in_flight) * ax->batch_max_bytes) {
+        snprintf(err, errlen,
+                 "%s: agent.max_memory must be at least (2 + sinks.axiom.max_in_flight) times "
+                 "sinks.axiom.batch_max_bytes",
                  name);
         return false;
     }

@@ -442,7 +442,7 @@ static void integer_ranges(void **state)
                  "test.toml:2:13: sinks.file.max_files: -9223372036854775808 is out of range [1, 1000]");
     /* The bounds themselves are accepted. */
     plume_config_t c;
-    expect_ok(&c, "[sinks.axiom]\nbatch_max_events = 1\nmax_in_flight = 64\n"
+    expect_ok(&c, "[agent]\nmax_memory = \"1GiB\"\n[sinks.axiom]\nbatch_max_events = 1\nmax_in_flight = 64\n"
                   "[sinks.file]\nmax_files = 1000\n");
     assert_int_equal(c.axiom.batch_max_events, 1);
     assert_int_equal(c.axiom.max_in_flight, 64);
@@ -690,12 +690,16 @@ static void cross_field_validation(void **state)
     expect_error("[sinks.axiom]\nretry_initial = \"2s\"\nretry_max = \"1s\"\n",
                  "test.toml: sinks.axiom: need 0 < retry_initial <= retry_max");
     expect_error("[agent]\nmax_memory = \"8MiB\"\n[sinks.axiom]\nbatch_max_bytes = \"5MiB\"\n",
-                 "test.toml: agent.max_memory must be at least twice sinks.axiom.batch_max_bytes");
+                 "test.toml: agent.max_memory must be at least (2 + sinks.axiom.max_in_flight) "
+                 "times sinks.axiom.batch_max_bytes");
+    expect_error("[agent]\nmax_memory = \"16MiB\"\n[sinks.axiom]\nmax_in_flight = 3\n",
+                 "test.toml: agent.max_memory must be at least (2 + sinks.axiom.max_in_flight) "
+                 "times sinks.axiom.batch_max_bytes");
     expect_error("[sinks.axiom]\ndataset = \"d\"\ntoken = \"t\"\nurl = \"ftp://x\"\n",
                  "test.toml: sinks.axiom.url must start with http:// or https:// (got 'ftp://x')");
     /* Limits themselves pass. */
     plume_config_t c;
-    expect_ok(&c, "[agent]\nmax_memory = \"8MiB\"\n[sources.stdin]\nmax_line_bytes = 16\n"
+    expect_ok(&c, "[agent]\nmax_memory = \"16MiB\"\n[sources.stdin]\nmax_line_bytes = 16\n"
                   "[sinks.axiom]\nbatch_max_bytes = \"4MiB\"\nretry_initial = \"1s\"\n"
                   "retry_max = \"1s\"\nbatch_max_age = \"1ms\"\n");
     plume_config_free(&c);
