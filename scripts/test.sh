@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs what is missing, builds, and runs every test: unit, conformance and
-# integration tests in a normal -Werror build and again under ASan+UBSan, then
+# integration tests in a normal -Werror build and again under ASan+UBSan, the
+# threaded parts (batch worker, outbox, the agent end to end) under TSan, then
 # each libFuzzer harness for a short time over its seed corpus.
 # Exits non-zero if anything fails.
 set -euo pipefail
@@ -9,16 +10,18 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 jobs=$(nproc)
 
-run_suite() { # build-dir, cmake options...
+run_suite() { # build-dir, cmake options... (ctest filter in $CTEST_FILTER)
   local dir=$1; shift
   echo "== build $dir ($*)"
   cmake -S . -B "$dir" -DPLUME_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs" >/dev/null
-  (cd "$dir" && ctest --output-on-failure -j"$jobs" ${PLUME_CTEST_ARGS:-})
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" ${CTEST_FILTER:+-R "$CTEST_FILTER"})
 }
 
 run_suite build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DPLUME_ASAN=ON -DCMAKE_BUILD_TYPE=Debug
+TSAN_OPTIONS=halt_on_error=1 CTEST_FILTER='batch_worker|outbox|stdin_source|integration_test_agent' \
+  run_suite build-tsan -DPLUME_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 CC=clang run_suite build-fuzz -DPLUME_FUZZ=ON -DPLUME_FUZZ_SECONDS="${PLUME_FUZZ_SECONDS:-20}"
 echo "== all test suites passed"
