@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "agentlog.h"
@@ -35,6 +36,18 @@ typedef struct axiom_sink {
  * is at most max_line_bytes, and JSON escaping can grow it up to 6x). */
 #define MAX_EVENT_BYTES (8u << 20)
 
+/* True when the URL's host (case-insensitive) is an Axiom edge,
+ * e.g. eu-central-1.aws.edge.axiom.co. */
+static bool is_edge_host(const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t n = strcspn(host, ":/?#");
+    static const char suffix[] = ".edge.axiom.co";
+    size_t sl = sizeof(suffix) - 1;
+    return n > sl && strncasecmp(host + n - sl, suffix, sl) == 0;
+}
+
 void plume_axiom_ingest_url(const plume_axiom_config_t *cfg, char *out, size_t outlen)
 {
     const char *url = cfg->url;
@@ -43,9 +56,10 @@ void plume_axiom_ingest_url(const plume_axiom_config_t *cfg, char *out, size_t o
         n--;
     int style = cfg->path_style;
     if (style == PLUME_AXIOM_PATH_AUTO)
-        style = strstr(url, ".edge.axiom.co") ? PLUME_AXIOM_PATH_EDGE : PLUME_AXIOM_PATH_LEGACY;
-    /* The dataset goes into the path: escape what is not unreserved. */
-    char ds[600];
+        style = is_edge_host(url) ? PLUME_AXIOM_PATH_EDGE : PLUME_AXIOM_PATH_LEGACY;
+    /* The dataset goes into the path: escape what is not unreserved. Config
+     * validation keeps it short enough (PLUME_AXIOM_MAX_DATASET) to fit. */
+    char ds[3 * PLUME_AXIOM_MAX_DATASET + 1];
     size_t j = 0;
     for (const char *p = cfg->dataset; *p && j + 4 < sizeof(ds); p++) {
         unsigned char c = (unsigned char)*p;

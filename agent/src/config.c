@@ -385,6 +385,11 @@ static bool validate(plume_config_t *cfg, char *err, size_t errlen)
                  name);
         return false;
     }
+    if (ax->dataset && strlen(ax->dataset) > PLUME_AXIOM_MAX_DATASET) {
+        snprintf(err, errlen, "%s: sinks.axiom.dataset is longer than %d bytes", name,
+                 PLUME_AXIOM_MAX_DATASET);
+        return false;
+    }
     if (plume_config_axiom_active(cfg)) {
         if (strncmp(ax->url, "http://", 7) != 0 && strncmp(ax->url, "https://", 8) != 0) {
             snprintf(err, errlen, "%s: sinks.axiom.url must start with http:// or https:// (got '%s')",

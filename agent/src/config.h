@@ -21,6 +21,9 @@ typedef enum { PLUME_AXIOM_PATH_AUTO, PLUME_AXIOM_PATH_EDGE, PLUME_AXIOM_PATH_LE
 typedef enum { PLUME_TRISTATE_FALSE, PLUME_TRISTATE_TRUE, PLUME_TRISTATE_AUTO } plume_tristate_t;
 typedef enum { PLUME_CONSOLE_AUTO, PLUME_CONSOLE_PRETTY, PLUME_CONSOLE_JSON } plume_console_format_t;
 
+/* Longest dataset name accepted (Axiom's own limit is lower). */
+#define PLUME_AXIOM_MAX_DATASET 256
+
 typedef struct plume_axiom_config {
     bool enabled;
     char *url;

@@ -16,6 +16,12 @@
 
 #include "agentlog.h"
 
+/* Failed attempts of one batch, kept only while it is pending. */
+typedef struct batch_attempts {
+    plume_outbox_id_t id;
+    uint32_t failures;
+} batch_attempts_t;
+
 typedef struct slot {
     plume_delivery_t *d;
     bool busy;
@@ -38,11 +44,45 @@ struct plume_delivery {
     uint32_t in_flight;
     plume_timer_t *hold_timer;
     plume_timer_t *kick_timer;
-    uint32_t attempt;
+    uint32_t attempt;        /* consecutive failures of the sink: drives the backoff */
+    batch_attempts_t *tries; /* failed attempts per batch still pending (max_attempts) */
+    size_t ntries, cap_tries;
     bool stopped;
 };
 
 static void pump(plume_delivery_t *d);
+
+/* Longest a rate limit may hold the sink, whatever the server says. */
+#define MAX_WAIT_MS (3600u * 1000u)
+
+/* Records one more failed attempt for batch `id`; returns the new total. */
+static uint32_t note_failure(plume_delivery_t *d, plume_outbox_id_t id)
+{
+    for (size_t i = 0; i < d->ntries; i++)
+        if (d->tries[i].id == id)
+            return ++d->tries[i].failures;
+    if (d->ntries == d->cap_tries) {
+        size_t cap = d->cap_tries ? d->cap_tries * 2 : 8;
+        batch_attempts_t *t = realloc(d->tries, cap * sizeof(*t));
+        if (!t)
+            return 1; /* out of memory: the batch just gets more attempts */
+        d->tries = t;
+        d->cap_tries = cap;
+    }
+    d->tries[d->ntries].id = id;
+    d->tries[d->ntries].failures = 1;
+    return d->tries[d->ntries++].failures;
+}
+
+/* The batch left the outbox: forget its attempts. */
+static void forget_batch(plume_delivery_t *d, plume_outbox_id_t id)
+{
+    for (size_t i = 0; i < d->ntries; i++)
+        if (d->tries[i].id == id) {
+            d->tries[i] = d->tries[--d->ntries];
+            return;
+        }
+}
 
 static uint64_t epoch_ms(void)
 {
@@ -85,7 +125,6 @@ static void on_response(const plume_http_response_t *resp, void *arg)
     plume_delivery_t *d = s->d;
     char reason[512] = "";
     uint64_t until = 0;
-    d->metrics->requests++;
 
     if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
         /* Shutting down: the batch stays in the outbox for the next start. */
@@ -93,17 +132,24 @@ static void on_response(const plume_http_response_t *resp, void *arg)
         finish_slot(s);
         return;
     }
+    d->metrics->requests++;
     plume_verdict_t v = d->ops.judge(d->ctx, &s->meta, resp, &until, reason, sizeof(reason));
-    if (v == PLUME_VERDICT_RETRY && d->opts.max_attempts && d->attempt + 1 >= d->opts.max_attempts) {
+    if (v == PLUME_VERDICT_RETRY && d->opts.max_attempts &&
+        note_failure(d, s->id) >= d->opts.max_attempts) {
         PLOG_ERROR("%s: giving up on a batch of %" PRIu32 " events after %" PRIu32 " attempts: %s",
                    d->name, s->meta.event_count, d->opts.max_attempts, reason);
         v = PLUME_VERDICT_DEAD_LETTER;
+    }
+    if (v == PLUME_VERDICT_DELIVERED || v == PLUME_VERDICT_DEAD_LETTER || v == PLUME_VERDICT_DROP) {
+        /* The batch leaves the outbox; the receiver answered, so the sink
+         * itself is healthy again. */
+        forget_batch(d, s->id);
+        d->attempt = 0;
     }
     switch (v) {
     case PLUME_VERDICT_DELIVERED:
         plume_outbox_remove(d->outbox, s->id);
         d->metrics->delivered += s->meta.event_count;
-        d->attempt = 0;
         PLOG_DEBUG("%s: delivered %" PRIu32 " events (HTTP %ld, %.3fs)", d->name,
                    s->meta.event_count, resp->status, resp->total_seconds);
         break;
@@ -123,6 +169,8 @@ static void on_response(const plume_http_response_t *resp, void *arg)
         d->metrics->retries++;
         uint64_t now = epoch_ms();
         uint64_t delay = until > now ? until - now : 0;
+        if (delay > MAX_WAIT_MS)
+            delay = MAX_WAIT_MS;
         hold_for(d, delay);
         PLOG_WARN("%s: %s; waiting %.3fs before the next request", d->name, reason,
                   (double)delay / 1000.0);
@@ -191,9 +239,10 @@ static void pump(plume_delivery_t *d)
         }
         memset(&s->req, 0, sizeof(s->req));
         if (!d->ops.prepare(d->ctx, &s->meta, &s->req)) {
+            /* Out of memory building headers: try again a little later. */
             free_request(&s->req);
             plume_outbox_release(d->outbox, id);
-            d->stopped = true;
+            hold_for(d, 1000);
             return;
         }
         s->id = id;
@@ -277,6 +326,7 @@ void plume_delivery_free(plume_delivery_t *d)
         }
         free(d->slots);
     }
+    free(d->tries);
     if (d->hold_timer)
         plume_timer_free(d->hold_timer);
     if (d->kick_timer)

@@ -7,7 +7,7 @@
  * response into a verdict. Delivery owns everything else: at most max_in_flight
  * requests, resending pending batches oldest first (including those left by an
  * earlier run), backoff with jitter between retries, waiting out rate limits
- * (no request at all before the deadline), stopping the sink for good on an
+ * (no request at all before the deadline, capped at one hour), stopping the sink for good on an
  * auth failure (its outbox is kept), and dead-lettering refused batches. */
 #ifndef PLUME_DELIVERY_H
 #define PLUME_DELIVERY_H
@@ -40,7 +40,8 @@ typedef struct plume_delivery_request {
 } plume_delivery_request_t;
 
 typedef struct plume_delivery_ops {
-    /* Fills url and headers for a batch. Returns false to drop the batch. */
+    /* Fills url and headers for a batch. Returns false when it cannot (out of
+     * memory): the batch stays pending and is tried again a second later. */
     bool (*prepare)(void *ctx, const plume_batch_meta_t *meta, plume_delivery_request_t *req);
     /* Judges a response. For WAIT_UNTIL sets *until_epoch_ms; writes a short
      * human reason (no secrets) for anything but DELIVERED. */
@@ -53,7 +54,7 @@ typedef struct plume_delivery_options {
     const char *name;               /* sink name, for logs */
     uint32_t max_in_flight;
     plume_backoff_policy_t backoff;
-    uint32_t max_attempts;          /* 0 = retry until delivered */
+    uint32_t max_attempts;          /* per batch; 0 = retry until delivered */
     long request_timeout_ms;
     long connect_timeout_ms;
     size_t max_body;                /* largest batch body loaded for sending */
