@@ -1,32 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* The Axiom sink: the ingest URL for each path style (trailing slashes, dataset
  * escaping, small buffers), and the sink end to end with the real loop and HTTP
- * client against a tiny HTTP/1.1 server running in threads of this test
- * (127.0.0.1, port 0): events in, one POST out with the bearer token, NDJSON
- * content type, the codec's Content-Encoding and the org id header, a body that
- * decompresses to one line per event; then Axiom's response rules: a 200 with
- * failed events counts them as rejected, 401/403 stop the sink and keep its
- * outbox, 429/430 hold every request until the reset time, 5xx is retried,
- * another 4xx is dead-lettered. All waits have deadlines. */
+ * client against the test HTTP/1.1 server of tests/support/http_test_server.h
+ * (threads of this test, 127.0.0.1, an ephemeral port): events in, one POST out
+ * with the bearer token, NDJSON content type, the codec's Content-Encoding and
+ * the org id header, a body that decompresses to one line per event; then
+ * Axiom's response rules: a 200 with failed events counts them as rejected,
+ * 401/403 stop the sink and keep its outbox, 429/430 hold every request until
+ * the reset time, 5xx is retried, another 4xx is dead-lettered. All waits have
+ * deadlines. */
 #include "test_support.h"
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "axiom_encode.h"
 #include "axiom_sink.h"
@@ -34,261 +25,29 @@
 #include "config.h"
 #include "event.h"
 #include "http.h"
+#include "http_test_server.h"
 #include "loop.h"
 #include "metrics.h"
 #include "mp.h"
 
 #define DEADLINE_MS 10000
-#define MAX_RECORDS 64
-#define MAX_CONNS 64
-#define MAX_ANSWERS 8
-#define HEAD_MAX 65536
-#define BODY_MAX (1u << 20)
 #define T0 (1795255200ull * 1000000000ull) /* 2026-11-21T10:00:00Z */
 
-static uint64_t clock_ms(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+typedef plume_test_http_server_t server_t;
+typedef plume_test_http_answer_t answer_t;
+typedef plume_test_http_record_t record_t;
 
+static uint64_t clock_ms(clockid_t id) { return plume_test_http_clock_ms(id); }
 static uint64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
-/* ---- the test server ---- */
+/* Request i as the server received it (fails the test if it has not arrived). */
+static const record_t *rec(server_t *s, int i) { return plume_test_http_server_record(s, i); }
+static int server_count(server_t *s) { return plume_test_http_server_requests(s); }
 
-typedef struct answer {
-    int status;
-    char headers[512]; /* extra "Name: value\r\n" lines */
-    char body[512];
-} answer_t;
-
-typedef struct record {
-    char *head; /* request line + headers, NUL-terminated */
-    uint8_t *body;
-    size_t body_len;
-    uint64_t mono_ms, real_ms; /* arrival */
-} record_t;
-
-typedef struct server {
-    int lfd, stopfd, port;
-    pthread_t th;
-    pthread_mutex_t mu;
-    /* request i gets answers[min(i, nanswers - 1)]; none: 200 "{}" */
-    answer_t answers[MAX_ANSWERS];
-    int nanswers;
-    int hold_ms; /* delay before each answer */
-    bool hang;   /* never answer */
-    /* state, under mu */
-    int nrec;
-    record_t rec[MAX_RECORDS];
-    int active, max_active; /* requests read but not answered yet */
-    pthread_t conn_th[MAX_CONNS];
-    int nconn;
-} server_t;
-
-typedef struct conn {
-    server_t *s;
-    int fd;
-} conn_t;
-
-/* Waits until fd is readable (true) or the server stops or timeout_ms passes
- * (false; -1 waits forever). */
-static bool wait_readable(server_t *s, int fd, int timeout_ms)
+/* Scripts the server's answers: request i gets a[min(i, n - 1)]. */
+static void script(server_t *s, const answer_t *a, size_t n)
 {
-    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->stopfd, .events = POLLIN}};
-    int n = fd >= 0 ? 2 : 1;
-    struct pollfd *pp = fd >= 0 ? p : &p[1];
-    for (;;) {
-        int r = poll(pp, (nfds_t)n, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || (p[1].revents & POLLIN))
-            return false;
-        return true;
-    }
-}
-
-static bool send_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* Value of a header in a recorded head, copied into out. */
-static bool head_header(const char *head, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            while (*v == ' ')
-                v++;
-            const char *e = strstr(v, "\r\n");
-            size_t len = e ? (size_t)(e - v) : strlen(v);
-            if (len >= cap)
-                len = cap - 1;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Serves one keep-alive connection until EOF or stop. */
-static void *conn_main(void *arg)
-{
-    conn_t *c = arg;
-    server_t *s = c->s;
-    char *buf = malloc(HEAD_MAX + BODY_MAX);
-    size_t len = 0;
-    for (;;) {
-        char *end;
-        while (!(end = memmem(buf, len, "\r\n\r\n", 4))) {
-            if (len >= HEAD_MAX || !wait_readable(s, c->fd, -1))
-                goto out;
-            ssize_t r = recv(c->fd, buf + len, HEAD_MAX - len, 0);
-            if (r <= 0)
-                goto out;
-            len += (size_t)r;
-        }
-        size_t head_len = (size_t)(end - buf) + 2;
-        size_t body_off = head_len + 2;
-        char cl[32];
-        char *head = strndup(buf, head_len);
-        size_t body_len = head_header(head, "Content-Length", cl, sizeof(cl)) ? strtoul(cl, NULL, 10) : 0;
-        if (body_len > BODY_MAX) {
-            free(head);
-            goto out;
-        }
-        while (len < body_off + body_len) {
-            ssize_t r = wait_readable(s, c->fd, -1)
-                            ? recv(c->fd, buf + len, body_off + body_len - len, 0)
-                            : -1;
-            if (r <= 0) {
-                free(head);
-                goto out;
-            }
-            len += (size_t)r;
-        }
-        pthread_mutex_lock(&s->mu);
-        int idx = s->nrec++;
-        if (idx < MAX_RECORDS) {
-            record_t *rc = &s->rec[idx];
-            rc->head = head;
-            rc->body = malloc(body_len + 1);
-            memcpy(rc->body, buf + body_off, body_len);
-            rc->body_len = body_len;
-            rc->mono_ms = mono_ms();
-            rc->real_ms = clock_ms(CLOCK_REALTIME);
-            head = NULL;
-        }
-        if (++s->active > s->max_active)
-            s->max_active = s->active;
-        answer_t a = {.status = 200, .body = "{}"};
-        if (s->nanswers > 0)
-            a = s->answers[idx < s->nanswers ? idx : s->nanswers - 1];
-        bool hang = s->hang;
-        int hold = s->hold_ms;
-        pthread_mutex_unlock(&s->mu);
-        free(head);
-        memmove(buf, buf + body_off + body_len, len - body_off - body_len);
-        len -= body_off + body_len;
-        if (hang) {
-            while (wait_readable(s, c->fd, -1)) {
-                char tmp[4096];
-                if (recv(c->fd, tmp, sizeof(tmp), 0) <= 0)
-                    break;
-            }
-            goto out;
-        }
-        if (hold > 0 && wait_readable(s, -1, hold))
-            goto out; /* stopped while holding */
-        char resp[2048];
-        int n = snprintf(resp, sizeof(resp), "HTTP/1.1 %d Test\r\n%sContent-Length: %zu\r\n\r\n%s",
-                         a.status, a.headers, strlen(a.body), a.body);
-        pthread_mutex_lock(&s->mu);
-        s->active--;
-        pthread_mutex_unlock(&s->mu);
-        if (!send_all(c->fd, resp, (size_t)n))
-            goto out;
-    }
-out:
-    free(buf);
-    close(c->fd);
-    free(c);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-    server_t *s = arg;
-    while (wait_readable(s, s->lfd, -1)) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        pthread_mutex_lock(&s->mu);
-        if (s->nconn >= MAX_CONNS) {
-            pthread_mutex_unlock(&s->mu);
-            close(fd);
-            continue;
-        }
-        conn_t *c = malloc(sizeof(*c));
-        *c = (conn_t){.s = s, .fd = fd};
-        pthread_create(&s->conn_th[s->nconn++], NULL, conn_main, c);
-        pthread_mutex_unlock(&s->mu);
-    }
-    for (int i = 0; i < s->nconn; i++)
-        pthread_join(s->conn_th[i], NULL);
-    return NULL;
-}
-
-static server_t *server_start(void)
-{
-    server_t *s = calloc(1, sizeof(*s));
-    pthread_mutex_init(&s->mu, NULL);
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->lfd, 64), 0);
-    socklen_t al = sizeof(a);
-    getsockname(s->lfd, (struct sockaddr *)&a, &al);
-    s->port = ntohs(a.sin_port);
-    s->stopfd = eventfd(0, EFD_CLOEXEC);
-    assert_int_equal(pthread_create(&s->th, NULL, accept_main, s), 0);
-    return s;
-}
-
-static void server_stop(server_t *s)
-{
-    uint64_t one = 1;
-    assert_int_equal(write(s->stopfd, &one, sizeof(one)), sizeof(one));
-    pthread_join(s->th, NULL);
-    for (int i = 0; i < s->nrec && i < MAX_RECORDS; i++) {
-        free(s->rec[i].head);
-        free(s->rec[i].body);
-    }
-    close(s->lfd);
-    close(s->stopfd);
-    pthread_mutex_destroy(&s->mu);
-    free(s);
-}
-
-static int server_count(server_t *s)
-{
-    pthread_mutex_lock(&s->mu);
-    int n = s->nrec;
-    pthread_mutex_unlock(&s->mu);
-    return n;
+    assert_true(plume_test_http_server_script(s, a, n));
 }
 
 /* ---- ingest URL ---- */
@@ -382,8 +141,9 @@ static int setup(void **state)
     if (!f || !(f->loop = plume_loop_new()) || !(f->http = plume_http_new(f->loop, NULL)) ||
         !(f->root = plume_test_mkdtemp()))
         return -1;
-    f->srv = server_start();
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/", f->srv->port);
+    if (!(f->srv = plume_test_http_server_start()))
+        return -1;
+    plume_test_http_server_url(f->srv, "/", f->url, sizeof(f->url));
     f->cfg = (plume_axiom_config_t){
         .enabled = true,
         .url = f->url,
@@ -414,7 +174,7 @@ static int teardown(void **state)
     if (f->sink)
         f->sink->ops->free(f->sink);
     plume_loop_free(f->loop);
-    server_stop(f->srv);
+    plume_test_http_server_stop(f->srv);
     plume_test_rm_rf(f->root);
     free(f->root);
     free(f);
@@ -467,6 +227,9 @@ static void run_until(fixture_t *f, bool (*done)(fixture_t *))
 
 static bool two_batches_stored(fixture_t *f) { return f->m.batches >= 2; }
 
+/* Runs the loop once for up to 20 ms; false if it failed. */
+static bool run_loop_once(void *loop) { return plume_loop_run_once(loop, 20) >= 0; }
+
 static void run_ready(fixture_t *f)
 {
     for (int i = 0; i < 5; i++)
@@ -476,7 +239,7 @@ static void run_ready(fixture_t *f)
 static void expect_header(const record_t *r, const char *name, const char *want)
 {
     char v[512];
-    if (!head_header(r->head, name, v, sizeof(v)))
+    if (!plume_test_http_record_header(r, name, v, sizeof(v)))
         fail_msg("request has no %s header:\n%s", name, r->head);
     if (strcmp(v, want) != 0)
         fail_msg("%s is '%s', want '%s'", name, v, want);
@@ -537,8 +300,7 @@ static void expect_metrics(const plume_metrics_t *got, const plume_metrics_t *wa
 static void sink_posts_zstd_ndjson(void **state)
 {
     fixture_t *f = *state;
-    f->srv->answers[0] = (answer_t){.status = 200, .body = "{\"ingested\":2,\"failed\":0}"};
-    f->srv->nanswers = 1;
+    script(f->srv, &(answer_t){.status = 200, .text = "{\"ingested\":2,\"failed\":0}"}, 1);
     start(f);
     plume_buf_t want;
     plume_buf_init(&want, 0);
@@ -549,7 +311,7 @@ static void sink_posts_zstd_ndjson(void **state)
     f->sink->ops->flush(f->sink);
     run_until(f, sink_idle);
     assert_int_equal(server_count(f->srv), 1);
-    const record_t *r = &f->srv->rec[0];
+    const record_t *r = rec(f->srv, 0);
     assert_true(strncmp(r->head, "POST /v1/datasets/logs/ingest HTTP/1.1\r\n", 40) == 0);
     expect_header(r, "Authorization", "Bearer xaat-test-token");
     expect_header(r, "Content-Type", "application/x-ndjson");
@@ -579,11 +341,11 @@ static void sink_gzip_edge_without_org(void **state)
     f->sink->ops->flush(f->sink);
     run_until(f, sink_idle);
     assert_int_equal(server_count(f->srv), 1);
-    const record_t *r = &f->srv->rec[0];
+    const record_t *r = rec(f->srv, 0);
     assert_true(strncmp(r->head, "POST /v1/ingest/web%20logs HTTP/1.1\r\n", 37) == 0);
     expect_header(r, "Content-Encoding", "gzip");
     char v[64];
-    assert_false(head_header(r->head, "X-Axiom-Org-Id", v, sizeof(v)));
+    assert_false(plume_test_http_record_header(r, "X-Axiom-Org-Id", v, sizeof(v)));
     assert_int_equal(count_lines(&want), 5);
     expect_body(r, PLUME_CODEC_GZIP, &want);
     expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 5});
@@ -602,18 +364,18 @@ static void sink_uncompressed(void **state)
     run_until(f, sink_idle);
     assert_int_equal(server_count(f->srv), 1);
     char v[64];
-    assert_false(head_header(f->srv->rec[0].head, "Content-Encoding", v, sizeof(v)));
-    expect_body(&f->srv->rec[0], PLUME_CODEC_NONE, &want);
+    assert_false(plume_test_http_record_header(rec(f->srv, 0), "Content-Encoding", v, sizeof(v)));
+    expect_body(rec(f->srv, 0), PLUME_CODEC_NONE, &want);
     plume_buf_free(&want);
 }
 
 static void partial_failure_counted(void **state)
 {
     fixture_t *f = *state;
-    f->srv->answers[0] =
-        (answer_t){.status = 200,
-                   .body = "{\"ingested\":2,\"failed\":1,\"failures\":[{\"error\":\"x\"}]}"};
-    f->srv->nanswers = 1;
+    script(f->srv,
+           &(answer_t){.status = 200,
+                       .text = "{\"ingested\":2,\"failed\":1,\"failures\":[{\"error\":\"x\"}]}"},
+           1);
     start(f);
     for (uint64_t i = 0; i < 3; i++)
         submit(f, "maybe", i, NULL);
@@ -636,8 +398,8 @@ static void auth_refused_stops_sink(void **state)
             assert_int_equal(setup(state), 0);
             f = *state;
         }
-        f->srv->answers[0] = (answer_t){.status = statuses[k], .body = "{\"message\":\"invalid token\"}"};
-        f->srv->nanswers = 1;
+        script(f->srv,
+               &(answer_t){.status = statuses[k], .text = "{\"message\":\"invalid token\"}"}, 1);
         start(f);
         submit(f, "a", 1, NULL);
         submit(f, "b", 2, NULL);
@@ -665,28 +427,25 @@ static void rate_limit_holds(void **state, int status, const char *header)
 {
     fixture_t *f = *state;
     uint64_t reset = clock_ms(CLOCK_REALTIME) + 700;
-    f->srv->answers[0].status = status;
-    snprintf(f->srv->answers[0].headers, sizeof(f->srv->answers[0].headers),
-             "%s: %" PRIu64 ".%03" PRIu64 "\r\n", header, reset / 1000, reset % 1000);
-    f->srv->answers[1] = (answer_t){.status = 200, .body = "{}"};
-    f->srv->nanswers = 2;
+    char limit[128];
+    snprintf(limit, sizeof(limit), "%s: %" PRIu64 ".%03" PRIu64 "\r\n", header, reset / 1000,
+             reset % 1000);
+    script(f->srv,
+           (answer_t[]){{.status = status, .headers = limit}, {.status = 200, .text = "{}"}}, 2);
     start(f);
     submit(f, "first", 1, NULL);
     f->sink->ops->flush(f->sink);
     /* a second batch waits behind the limit too */
-    uint64_t end = mono_ms() + DEADLINE_MS;
-    while (server_count(f->srv) < 1) {
-        assert_true(mono_ms() < end);
-        assert_true(plume_loop_run_once(f->loop, 20) >= 0);
-    }
+    assert_true(
+        plume_test_http_server_wait_requests(f->srv, 1, DEADLINE_MS, run_loop_once, f->loop));
     submit(f, "second", 2, NULL);
     f->sink->ops->flush(f->sink);
     run_until(f, sink_idle);
     assert_int_equal(server_count(f->srv), 3);
     for (int i = 1; i < 3; i++)
-        if (f->srv->rec[i].real_ms + 2 < reset)
+        if (rec(f->srv, i)->real_ms + 2 < reset)
             fail_msg("HTTP %d: request %d sent %" PRIu64 " ms before the reset time", status, i,
-                     reset - f->srv->rec[i].real_ms);
+                     reset - rec(f->srv, i)->real_ms);
     expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 3, .delivered = 2,
                                              .retries = 1});
 }
@@ -697,10 +456,10 @@ static void ingest_limited_430(void **state) { rate_limit_holds(state, 430, "X-I
 static void server_error_retried(void **state)
 {
     fixture_t *f = *state;
-    f->srv->answers[0] = (answer_t){.status = 503, .body = "busy"};
-    f->srv->answers[1] = (answer_t){.status = 408, .body = ""};
-    f->srv->answers[2] = (answer_t){.status = 200, .body = "{}"};
-    f->srv->nanswers = 3;
+    script(f->srv,
+           (answer_t[]){{.status = 503, .text = "busy"}, {.status = 408, .text = ""},
+                        {.status = 200, .text = "{}"}},
+           3);
     start(f);
     plume_buf_t want;
     plume_buf_init(&want, 0);
@@ -709,7 +468,7 @@ static void server_error_retried(void **state)
     run_until(f, sink_idle);
     assert_int_equal(server_count(f->srv), 3);
     for (int i = 0; i < 3; i++)
-        expect_body(&f->srv->rec[i], PLUME_CODEC_ZSTD, &want);
+        expect_body(rec(f->srv, i), PLUME_CODEC_ZSTD, &want);
     expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 3, .delivered = 1,
                                              .retries = 2});
     plume_buf_free(&want);
@@ -718,9 +477,10 @@ static void server_error_retried(void **state)
 static void client_error_dead_lettered(void **state)
 {
     fixture_t *f = *state;
-    f->srv->answers[0] = (answer_t){.status = 400, .body = "{\"message\":\"bad\nrequest\"}"};
-    f->srv->answers[1] = (answer_t){.status = 200, .body = "{}"};
-    f->srv->nanswers = 2;
+    script(f->srv,
+           (answer_t[]){{.status = 400, .text = "{\"message\":\"bad\nrequest\"}"},
+                        {.status = 200, .text = "{}"}},
+           2);
     start(f);
     submit(f, "refused", 1, NULL);
     submit(f, "refused too", 2, NULL);
@@ -748,7 +508,7 @@ static void invalid_event_counted(void **state)
     submit(f, "fine", 1, &want);
     f->sink->ops->flush(f->sink);
     run_until(f, sink_idle);
-    expect_body(&f->srv->rec[0], PLUME_CODEC_ZSTD, &want);
+    expect_body(rec(f->srv, 0), PLUME_CODEC_ZSTD, &want);
     expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 1,
                                              .dropped_encode = 1});
     plume_buf_free(&want);

@@ -1,293 +1,63 @@
 /* SPDX-License-Identifier: MIT */
-/* Outbox-backed delivery driven by the real loop and HTTP client against a tiny
- * HTTP/1.1 server running in threads of this test (127.0.0.1, port 0). The
- * server records each request with its arrival time and counts how many it holds
- * unanswered at once; fake prepare/judge callbacks script the verdicts. Covered:
- * every verdict and what it does to the outbox (removed, retried after the
- * backoff, held until a deadline, kept when stopped, moved to failed/, deleted),
- * no request at all during a backoff or a rate-limit wait (checked with
- * timestamps), max_in_flight, batches left by an earlier run sent oldest first,
- * corrupt batches skipped and counted, max_attempts, a full outbox, an aborted
- * request on shutdown, and exact metrics. All waits have deadlines. */
+/* Outbox-backed delivery driven by the real loop and HTTP client against the
+ * test HTTP/1.1 server of tests/support/http_test_server.h (threads of this
+ * test, 127.0.0.1, an ephemeral port). The server records each request with
+ * its arrival time and counts how many it holds unanswered at once; fake
+ * prepare/judge callbacks script the verdicts. Covered: every verdict and what
+ * it does to the outbox (removed, retried after the backoff, held until a
+ * deadline, kept when stopped, moved to failed/, deleted), no request at all
+ * during a backoff or a rate-limit wait (checked with timestamps),
+ * max_in_flight, batches left by an earlier run sent oldest first, corrupt
+ * batches skipped and counted, max_attempts, a full outbox, an aborted request
+ * on shutdown, and exact metrics. All waits have deadlines. */
 #include "test_support.h"
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "delivery.h"
 #include "http.h"
+#include "http_test_server.h"
 #include "loop.h"
 #include "metrics.h"
 #include "outbox.h"
 
 #define DEADLINE_MS 10000
-#define MAX_RECORDS 64
-#define MAX_CONNS 64
-#define MAX_ANSWERS 8
-#define HEAD_MAX 65536
-#define BODY_MAX (1u << 20)
 #define SINK "test"
 
-static uint64_t clock_ms(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+typedef plume_test_http_server_t server_t;
+typedef plume_test_http_answer_t answer_t;
+typedef plume_test_http_record_t record_t;
 
+static uint64_t clock_ms(clockid_t id) { return plume_test_http_clock_ms(id); }
 static uint64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
-/* ---- the test server ---- */
-
-typedef struct answer {
-    int status;
-    char headers[512]; /* extra "Name: value\r\n" lines */
-    char body[512];
-} answer_t;
-
-typedef struct record {
-    char *head; /* request line + headers, NUL-terminated */
-    uint8_t *body;
-    size_t body_len;
-    uint64_t mono_ms, real_ms; /* arrival */
-} record_t;
-
-typedef struct server {
-    int lfd, stopfd, port;
-    pthread_t th;
-    pthread_mutex_t mu;
-    /* request i gets answers[min(i, nanswers - 1)]; none: 200 "{}" */
-    answer_t answers[MAX_ANSWERS];
-    int nanswers;
-    int hold_ms; /* delay before each answer */
-    bool hang;   /* never answer */
-    /* state, under mu */
-    int nrec;
-    record_t rec[MAX_RECORDS];
-    int active, max_active; /* requests read but not answered yet */
-    pthread_t conn_th[MAX_CONNS];
-    int nconn;
-} server_t;
-
-typedef struct conn {
-    server_t *s;
-    int fd;
-} conn_t;
-
-/* Waits until fd is readable (true) or the server stops or timeout_ms passes
- * (false; -1 waits forever). */
-static bool wait_readable(server_t *s, int fd, int timeout_ms)
-{
-    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->stopfd, .events = POLLIN}};
-    int n = fd >= 0 ? 2 : 1;
-    struct pollfd *pp = fd >= 0 ? p : &p[1];
-    for (;;) {
-        int r = poll(pp, (nfds_t)n, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || (p[1].revents & POLLIN))
-            return false;
-        return true;
-    }
-}
-
-static bool send_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* Value of a header in a recorded head, copied into out. */
-static bool head_header(const char *head, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            while (*v == ' ')
-                v++;
-            const char *e = strstr(v, "\r\n");
-            size_t len = e ? (size_t)(e - v) : strlen(v);
-            if (len >= cap)
-                len = cap - 1;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Serves one keep-alive connection until EOF or stop. */
-static void *conn_main(void *arg)
-{
-    conn_t *c = arg;
-    server_t *s = c->s;
-    char *buf = malloc(HEAD_MAX + BODY_MAX);
-    size_t len = 0;
-    for (;;) {
-        char *end;
-        while (!(end = memmem(buf, len, "\r\n\r\n", 4))) {
-            if (len >= HEAD_MAX || !wait_readable(s, c->fd, -1))
-                goto out;
-            ssize_t r = recv(c->fd, buf + len, HEAD_MAX - len, 0);
-            if (r <= 0)
-                goto out;
-            len += (size_t)r;
-        }
-        size_t head_len = (size_t)(end - buf) + 2;
-        size_t body_off = head_len + 2;
-        char cl[32];
-        char *head = strndup(buf, head_len);
-        size_t body_len = head_header(head, "Content-Length", cl, sizeof(cl)) ? strtoul(cl, NULL, 10) : 0;
-        if (body_len > BODY_MAX) {
-            free(head);
-            goto out;
-        }
-        while (len < body_off + body_len) {
-            ssize_t r = wait_readable(s, c->fd, -1)
-                            ? recv(c->fd, buf + len, body_off + body_len - len, 0)
-                            : -1;
-            if (r <= 0) {
-                free(head);
-                goto out;
-            }
-            len += (size_t)r;
-        }
-        pthread_mutex_lock(&s->mu);
-        int idx = s->nrec++;
-        if (idx < MAX_RECORDS) {
-            record_t *rc = &s->rec[idx];
-            rc->head = head;
-            rc->body = malloc(body_len + 1);
-            memcpy(rc->body, buf + body_off, body_len);
-            rc->body_len = body_len;
-            rc->mono_ms = mono_ms();
-            rc->real_ms = clock_ms(CLOCK_REALTIME);
-            head = NULL;
-        }
-        if (++s->active > s->max_active)
-            s->max_active = s->active;
-        answer_t a = {.status = 200, .body = "{}"};
-        if (s->nanswers > 0)
-            a = s->answers[idx < s->nanswers ? idx : s->nanswers - 1];
-        bool hang = s->hang;
-        int hold = s->hold_ms;
-        pthread_mutex_unlock(&s->mu);
-        free(head);
-        memmove(buf, buf + body_off + body_len, len - body_off - body_len);
-        len -= body_off + body_len;
-        if (hang) {
-            while (wait_readable(s, c->fd, -1)) {
-                char tmp[4096];
-                if (recv(c->fd, tmp, sizeof(tmp), 0) <= 0)
-                    break;
-            }
-            goto out;
-        }
-        if (hold > 0 && wait_readable(s, -1, hold))
-            goto out; /* stopped while holding */
-        char resp[2048];
-        int n = snprintf(resp, sizeof(resp), "HTTP/1.1 %d Test\r\n%sContent-Length: %zu\r\n\r\n%s",
-                         a.status, a.headers, strlen(a.body), a.body);
-        pthread_mutex_lock(&s->mu);
-        s->active--;
-        pthread_mutex_unlock(&s->mu);
-        if (!send_all(c->fd, resp, (size_t)n))
-            goto out;
-    }
-out:
-    free(buf);
-    close(c->fd);
-    free(c);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-    server_t *s = arg;
-    while (wait_readable(s, s->lfd, -1)) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        pthread_mutex_lock(&s->mu);
-        if (s->nconn >= MAX_CONNS) {
-            pthread_mutex_unlock(&s->mu);
-            close(fd);
-            continue;
-        }
-        conn_t *c = malloc(sizeof(*c));
-        *c = (conn_t){.s = s, .fd = fd};
-        pthread_create(&s->conn_th[s->nconn++], NULL, conn_main, c);
-        pthread_mutex_unlock(&s->mu);
-    }
-    for (int i = 0; i < s->nconn; i++)
-        pthread_join(s->conn_th[i], NULL);
-    return NULL;
-}
+/* ---- the test server (tests/support/http_test_server.h) ---- */
 
 static server_t *server_start(void)
 {
-    server_t *s = calloc(1, sizeof(*s));
-    pthread_mutex_init(&s->mu, NULL);
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->lfd, 64), 0);
-    socklen_t al = sizeof(a);
-    getsockname(s->lfd, (struct sockaddr *)&a, &al);
-    s->port = ntohs(a.sin_port);
-    s->stopfd = eventfd(0, EFD_CLOEXEC);
-    assert_int_equal(pthread_create(&s->th, NULL, accept_main, s), 0);
+    server_t *s = plume_test_http_server_start();
+    assert_non_null(s);
     return s;
 }
 
-static void server_stop(server_t *s)
-{
-    uint64_t one = 1;
-    assert_int_equal(write(s->stopfd, &one, sizeof(one)), sizeof(one));
-    pthread_join(s->th, NULL);
-    for (int i = 0; i < s->nrec && i < MAX_RECORDS; i++) {
-        free(s->rec[i].head);
-        free(s->rec[i].body);
-    }
-    close(s->lfd);
-    close(s->stopfd);
-    pthread_mutex_destroy(&s->mu);
-    free(s);
-}
+/* Request i as the server received it (fails the test if it has not arrived). */
+static const record_t *rec(server_t *s, int i) { return plume_test_http_server_record(s, i); }
+static int server_count(server_t *s) { return plume_test_http_server_requests(s); }
 
-static int server_count(server_t *s)
+/* Scripts the server's answers: request i gets a[min(i, n - 1)]. */
+static void script(server_t *s, const answer_t *a, size_t n)
 {
-    pthread_mutex_lock(&s->mu);
-    int n = s->nrec;
-    pthread_mutex_unlock(&s->mu);
-    return n;
+    assert_true(plume_test_http_server_script(s, a, n));
 }
 
 /* Asserts the bodies the server received, in order ("A", "B", ...). */
@@ -295,10 +65,10 @@ static void expect_bodies(server_t *s, const char *const *want, int n)
 {
     assert_int_equal(server_count(s), n);
     for (int i = 0; i < n; i++) {
-        if (s->rec[i].body_len != strlen(want[i]) ||
-            memcmp(s->rec[i].body, want[i], s->rec[i].body_len) != 0)
-            fail_msg("request %d carried '%.*s', want '%s'", i, (int)s->rec[i].body_len,
-                     (const char *)s->rec[i].body, want[i]);
+        const record_t *r = rec(s, i);
+        if (r->body_len != strlen(want[i]) || memcmp(r->body, want[i], r->body_len) != 0)
+            fail_msg("request %d carried '%.*s', want '%s'", i, (int)r->body_len,
+                     (const char *)r->body, want[i]);
     }
 }
 
@@ -381,7 +151,7 @@ static int setup(void **state)
         !(f->root = plume_test_mkdtemp()))
         return -1;
     f->srv = server_start();
-    snprintf(f->fake.url, sizeof(f->fake.url), "http://127.0.0.1:%d/ingest", f->srv->port);
+    plume_test_http_server_url(f->srv, "/ingest", f->fake.url, sizeof(f->fake.url));
     f->opts = (plume_delivery_options_t){
         .name = SINK,
         .max_in_flight = 1,
@@ -402,7 +172,7 @@ static int teardown(void **state)
     plume_delivery_free(f->d);
     plume_outbox_close(f->ob);
     plume_loop_free(f->loop);
-    server_stop(f->srv);
+    plume_test_http_server_stop(f->srv);
     plume_test_rm_rf(f->root);
     free(f->root);
     free(f);
@@ -463,6 +233,9 @@ static void run_until_judged(fixture_t *f, int n)
     }
 }
 
+/* Runs the loop once for up to 50 ms; false if it failed. */
+static bool run_loop_once(void *loop) { return plume_loop_run_once(loop, 50) >= 0; }
+
 /* Runs the loop's ready work (deferred kicks) without waiting. */
 static void run_ready(fixture_t *f)
 {
@@ -506,8 +279,7 @@ static void expect_metrics(const plume_metrics_t *got, const plume_metrics_t *wa
 static void delivered_removes_batches(void **state)
 {
     fixture_t *f = *state;
-    f->srv->answers[0] = (answer_t){.status = 202, .body = "accepted"};
-    f->srv->nanswers = 1;
+    script(f->srv, &(answer_t){.status = 202, .text = "accepted"}, 1);
     start(f);
     assert_true(plume_delivery_idle(f->d));
     put(f, "A", 3);
@@ -518,12 +290,12 @@ static void delivered_removes_batches(void **state)
     run_until_idle(f);
     expect_bodies(f->srv, (const char *[]){"A", "B"}, 2);
     char v[64];
-    assert_true(strncmp(f->srv->rec[0].head, "POST /ingest HTTP/1.1\r\n", 23) == 0);
-    assert_true(head_header(f->srv->rec[0].head, "X-Events", v, sizeof(v)));
+    assert_true(strncmp(rec(f->srv, 0)->head, "POST /ingest HTTP/1.1\r\n", 23) == 0);
+    assert_true(plume_test_http_record_header(rec(f->srv, 0), "X-Events", v, sizeof(v)));
     assert_string_equal(v, "3");
-    assert_true(head_header(f->srv->rec[1].head, "X-Events", v, sizeof(v)));
+    assert_true(plume_test_http_record_header(rec(f->srv, 1), "X-Events", v, sizeof(v)));
     assert_string_equal(v, "4");
-    assert_true(head_header(f->srv->rec[1].head, "X-Codec", v, sizeof(v)));
+    assert_true(plume_test_http_record_header(rec(f->srv, 1), "X-Codec", v, sizeof(v)));
     assert_string_equal(v, "2");
     /* the judge saw the real responses */
     assert_int_equal(f->fake.judged, 2);
@@ -549,7 +321,7 @@ static void retry_waits_backoff(void **state)
     run_until_idle(f);
     /* A again after the backoff (it keeps its place, oldest first), then B */
     expect_bodies(f->srv, (const char *[]){"A", "A", "B"}, 3);
-    uint64_t gap = f->srv->rec[1].mono_ms - f->fake.judged_mono[0];
+    uint64_t gap = rec(f->srv, 1)->mono_ms - f->fake.judged_mono[0];
     if (gap < 100)
         fail_msg("resent %" PRIu64 " ms after the retry verdict, backoff is at least 100 ms", gap);
     assert_true(gap < 200 + 2000);
@@ -571,9 +343,9 @@ static void retry_backoff_grows_and_resets(void **state)
     put(f, "B", 1);
     run_until_idle(f);
     expect_bodies(f->srv, (const char *[]){"A", "A", "A", "B", "B"}, 5);
-    uint64_t g1 = f->srv->rec[1].mono_ms - f->fake.judged_mono[0];
-    uint64_t g2 = f->srv->rec[2].mono_ms - f->fake.judged_mono[1];
-    uint64_t g4 = f->srv->rec[4].mono_ms - f->fake.judged_mono[3];
+    uint64_t g1 = rec(f->srv, 1)->mono_ms - f->fake.judged_mono[0];
+    uint64_t g2 = rec(f->srv, 2)->mono_ms - f->fake.judged_mono[1];
+    uint64_t g4 = rec(f->srv, 4)->mono_ms - f->fake.judged_mono[3];
     /* attempt 1: [100, 200] ms; attempt 2: [200, 400] ms; after a success the
      * count starts again at attempt 1 (attempt 3 would be [400, 800] ms) */
     if (g1 < 100 || g2 < 200 || g4 < 100 || g4 >= 400)
@@ -595,9 +367,9 @@ static void wait_until_sends_nothing_before(void **state)
     expect_bodies(f->srv, (const char *[]){"A", "A", "B"}, 3);
     /* neither A nor B went out before the deadline (wall clock, ms resolution) */
     for (int i = 1; i < 3; i++)
-        if (f->srv->rec[i].real_ms + 2 < f->fake.until[0])
+        if (rec(f->srv, i)->real_ms + 2 < f->fake.until[0])
             fail_msg("request %d sent %" PRIu64 " ms before the deadline", i,
-                     f->fake.until[0] - f->srv->rec[i].real_ms);
+                     f->fake.until[0] - rec(f->srv, i)->real_ms);
     expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 3, .retries = 1});
 }
 
@@ -633,9 +405,8 @@ static void stop_keeps_outbox(void **state)
 static void dead_letter_moves_to_failed(void **state)
 {
     fixture_t *f = *state;
-    f->srv->answers[0] = (answer_t){.status = 400, .body = "bad batch"};
-    f->srv->answers[1] = (answer_t){.status = 200, .body = "{}"};
-    f->srv->nanswers = 2;
+    script(f->srv,
+           (answer_t[]){{.status = 400, .text = "bad batch"}, {.status = 200, .text = "{}"}}, 2);
     f->fake.script[0] = PLUME_VERDICT_DEAD_LETTER;
     f->fake.nscript = 1;
     plume_outbox_id_t a = put_direct(f, "A", 5);
@@ -685,10 +456,11 @@ static void max_in_flight_respected(void **state)
         f->http = plume_http_new(f->loop, NULL);
         plume_delivery_free(f->d);
         f->d = NULL;
-        server_stop(f->srv);
+        plume_test_http_server_stop(f->srv);
         f->srv = server_start();
-        f->srv->hold_ms = 100; /* answers overlap only if requests do */
-        snprintf(f->fake.url, sizeof(f->fake.url), "http://127.0.0.1:%d/ingest", f->srv->port);
+        /* answers overlap only if requests do */
+        script(f->srv, &(answer_t){.status = 200, .text = "{}", .delay_ms = 100}, 1);
+        plume_test_http_server_url(f->srv, "/ingest", f->fake.url, sizeof(f->fake.url));
         memset(&f->m, 0, sizeof(f->m));
         f->opts.max_in_flight = limits[k];
         start(f);
@@ -696,9 +468,7 @@ static void max_in_flight_respected(void **state)
             put(f, bodies[i], 1);
         run_until_idle(f);
         assert_int_equal(server_count(f->srv), 7);
-        pthread_mutex_lock(&f->srv->mu);
-        int max_active = f->srv->max_active;
-        pthread_mutex_unlock(&f->srv->mu);
+        int max_active = plume_test_http_server_stats(f->srv).max_active;
         if ((uint32_t)max_active != limits[k])
             fail_msg("max_in_flight %" PRIu32 ": the server held %d requests at once",
                      limits[k], max_active);
@@ -795,14 +565,12 @@ static void network_error_reaches_judge(void **state)
 {
     fixture_t *f = *state;
     /* a port that refuses connections, then the server */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &al);
+    int fd;
+    int port = plume_test_http_refusing_port(&fd);
+    assert_true(port > 0);
     char good[256];
     snprintf(good, sizeof(good), "%s", f->fake.url);
-    snprintf(f->fake.url, sizeof(f->fake.url), "http://127.0.0.1:%d/ingest", ntohs(a.sin_port));
+    snprintf(f->fake.url, sizeof(f->fake.url), "http://127.0.0.1:%d/ingest", port);
     f->fake.script[0] = PLUME_VERDICT_RETRY;
     f->fake.nscript = 1;
     start(f);
@@ -821,14 +589,11 @@ static void network_error_reaches_judge(void **state)
 static void shutdown_keeps_in_flight_batch(void **state)
 {
     fixture_t *f = *state;
-    f->srv->hang = true;
+    script(f->srv, &(answer_t){.hang = true}, 1);
     start(f);
     put(f, "A", 2);
-    uint64_t end = mono_ms() + DEADLINE_MS;
-    while (server_count(f->srv) < 1) {
-        assert_true(mono_ms() < end);
-        assert_true(plume_loop_run_once(f->loop, 50) >= 0);
-    }
+    assert_true(
+        plume_test_http_server_wait_requests(f->srv, 1, DEADLINE_MS, run_loop_once, f->loop));
     /* the agent frees the client first: the request is aborted */
     plume_http_free(f->http);
     f->http = NULL;

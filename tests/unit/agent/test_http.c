@@ -1,305 +1,54 @@
 /* SPDX-License-Identifier: MIT */
-/* HTTP client against a tiny HTTP/1.1 server running in a thread of this test
- * (127.0.0.1, port 0). The server records every request (request line, header
- * block, body, which connection it came on) and answers with a configured
- * status, headers and body; it can also hold its answers until N requests have
- * arrived (proves concurrency) or never answer (timeouts, aborts). Tests cover
- * capture of status/body/headers, the request as sent (headers, body, no
- * Expect), keep-alive, refused connections, timeouts, bounded bodies and
- * headers, several requests in flight, aborting on free (also from a done
- * callback) and argument checks. All waits have deadlines. */
+/* HTTP client against the test HTTP/1.1 server of tests/support/
+ * http_test_server.h (threads of this test, 127.0.0.1, an ephemeral port). The
+ * server records every request (request line, header block, body, which
+ * connection it came on) and answers with a configured status, headers and
+ * body; it can also hold its answers until N requests have arrived (proves
+ * concurrency) or never answer (timeouts, aborts). Tests cover capture of
+ * status/body/headers, the request as sent (headers, body, no Expect),
+ * keep-alive, refused connections, timeouts, bounded bodies and headers,
+ * several requests in flight, aborting on free (also from a done callback) and
+ * argument checks. All waits have deadlines. */
 #include "test_support.h"
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http.h"
+#include "http_test_server.h"
 #include "loop.h"
 
 #define DEADLINE_MS 10000
-#define MAX_RECORDS 32
-#define MAX_CONNS 32
-#define HEAD_MAX 65536
-#define BODY_MAX (4u << 20)
 
-static uint64_t mono_ms(void)
+typedef plume_test_http_server_t server_t;
+typedef plume_test_http_record_t record_t;
+
+static uint64_t mono_ms(void) { return plume_test_http_clock_ms(CLOCK_MONOTONIC); }
+
+/* ---- the test server (tests/support/http_test_server.h) ---- */
+
+/* Starts a server that gives every request the same answer (or none: hang). */
+static server_t *server_start(int status, const char *headers, const void *body, size_t body_len,
+                              bool hang)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* ---- the test server ---- */
-
-typedef struct record {
-    char *head; /* request line + headers, NUL-terminated */
-    uint8_t *body;
-    size_t body_len;
-    int conn; /* index of the accepted connection */
-} record_t;
-
-typedef struct server {
-    int lfd, stopfd, port;
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* answer */
-    int status;
-    const char *headers; /* extra "Name: value\r\n" lines */
-    const uint8_t *body;
-    size_t body_len;
-    bool hang;   /* never answer */
-    int barrier; /* hold answers until this many requests arrived */
-    /* state (under mu) */
-    int accepts;
-    int nrec;
-    record_t rec[MAX_RECORDS];
-    pthread_t conn_th[MAX_CONNS];
-    int nconn;
-} server_t;
-
-typedef struct conn {
-    server_t *s;
-    int fd, idx;
-} conn_t;
-
-/* Waits until fd is readable or the server stops. False on stop. */
-static bool wait_readable(server_t *s, int fd)
-{
-    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->stopfd, .events = POLLIN}};
-    for (;;) {
-        int n = poll(p, 2, -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || (p[1].revents & POLLIN))
-            return false;
-        return true;
-    }
-}
-
-static bool send_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* Value of a header in a recorded head ("Name: value"), copied into out. */
-static bool head_header(const char *head, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            while (*v == ' ')
-                v++;
-            const char *e = strstr(v, "\r\n");
-            size_t len = e ? (size_t)(e - v) : strlen(v);
-            if (len >= cap)
-                len = cap - 1;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Serves one keep-alive connection until EOF or stop. */
-static void *conn_main(void *arg)
-{
-    conn_t *c = arg;
-    server_t *s = c->s;
-    char *buf = malloc(HEAD_MAX + BODY_MAX);
-    size_t len = 0;
-    for (;;) {
-        /* read the head */
-        char *end;
-        while (!(end = memmem(buf, len, "\r\n\r\n", 4))) {
-            if (len >= HEAD_MAX || !wait_readable(s, c->fd))
-                goto out;
-            ssize_t r = recv(c->fd, buf + len, HEAD_MAX - len, 0);
-            if (r <= 0)
-                goto out;
-            len += (size_t)r;
-        }
-        size_t head_len = (size_t)(end - buf) + 2; /* keep the last CRLF */
-        size_t body_off = head_len + 2;
-        char *head = strndup(buf, head_len);
-        char cl[32];
-        size_t body_len = head_header(head, "Content-Length", cl, sizeof(cl)) ? strtoul(cl, NULL, 10) : 0;
-        if (body_len > BODY_MAX) {
-            free(head);
-            goto out;
-        }
-        while (len < body_off + body_len) {
-            if (!wait_readable(s, c->fd)) {
-                free(head);
-                goto out;
-            }
-            ssize_t r = recv(c->fd, buf + len, body_off + body_len - len, 0);
-            if (r <= 0) {
-                free(head);
-                goto out;
-            }
-            len += (size_t)r;
-        }
-        pthread_mutex_lock(&s->mu);
-        if (s->nrec < MAX_RECORDS) {
-            record_t *rc = &s->rec[s->nrec];
-            rc->head = head;
-            rc->body = malloc(body_len + 1);
-            memcpy(rc->body, buf + body_off, body_len);
-            rc->body_len = body_len;
-            rc->conn = c->idx;
-            head = NULL;
-        }
-        s->nrec++;
-        pthread_cond_broadcast(&s->cv);
-        uint64_t until = mono_ms() + DEADLINE_MS;
-        while (s->nrec < s->barrier && mono_ms() < until) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-        }
-        bool hang = s->hang;
-        pthread_mutex_unlock(&s->mu);
-        free(head);
-        memmove(buf, buf + body_off + body_len, len - body_off - body_len);
-        len -= body_off + body_len;
-        if (hang) {
-            /* never answer: wait for the client to go away or the stop */
-            while (wait_readable(s, c->fd)) {
-                char tmp[4096];
-                if (recv(c->fd, tmp, sizeof(tmp), 0) <= 0)
-                    break;
-            }
-            goto out;
-        }
-        char resp[1024];
-        int n = snprintf(resp, sizeof(resp), "HTTP/1.1 %d Test\r\n%sContent-Length: %zu\r\n\r\n",
-                         s->status, s->headers ? s->headers : "", s->body_len);
-        if (n < 0 || (size_t)n >= sizeof(resp)) {
-            /* long header sets: send them separately */
-            char line[64];
-            snprintf(line, sizeof(line), "HTTP/1.1 %d Test\r\n", s->status);
-            char tail[64];
-            snprintf(tail, sizeof(tail), "Content-Length: %zu\r\n\r\n", s->body_len);
-            if (!send_all(c->fd, line, strlen(line)) ||
-                !send_all(c->fd, s->headers, strlen(s->headers)) ||
-                !send_all(c->fd, tail, strlen(tail)))
-                goto out;
-        } else if (!send_all(c->fd, resp, (size_t)n)) {
-            goto out;
-        }
-        if (s->body_len && !send_all(c->fd, s->body, s->body_len))
-            goto out;
-    }
-out:
-    free(buf);
-    close(c->fd);
-    free(c);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-    server_t *s = arg;
-    while (wait_readable(s, s->lfd)) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        pthread_mutex_lock(&s->mu);
-        if (s->nconn >= MAX_CONNS) {
-            pthread_mutex_unlock(&s->mu);
-            close(fd);
-            continue;
-        }
-        conn_t *c = malloc(sizeof(*c));
-        *c = (conn_t){.s = s, .fd = fd, .idx = s->accepts++};
-        pthread_create(&s->conn_th[s->nconn++], NULL, conn_main, c);
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-    }
-    for (int i = 0; i < s->nconn; i++)
-        pthread_join(s->conn_th[i], NULL);
-    return NULL;
-}
-
-static server_t *server_start(int status, const char *headers, const void *body, size_t body_len)
-{
-    server_t *s = calloc(1, sizeof(*s));
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    s->status = status;
-    s->headers = headers;
-    s->body = body;
-    s->body_len = body_len;
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->lfd, 64), 0);
-    socklen_t al = sizeof(a);
-    getsockname(s->lfd, (struct sockaddr *)&a, &al);
-    s->port = ntohs(a.sin_port);
-    s->stopfd = eventfd(0, EFD_CLOEXEC);
-    assert_int_equal(pthread_create(&s->th, NULL, accept_main, s), 0);
+    server_t *s = plume_test_http_server_start();
+    assert_non_null(s);
+    plume_test_http_answer_t a = {.status = status, .headers = headers, .body = body,
+                                  .body_len = body_len, .hang = hang};
+    assert_true(plume_test_http_server_script(s, &a, 1));
     return s;
 }
 
-static void server_stop(server_t *s)
-{
-    uint64_t one = 1;
-    assert_int_equal(write(s->stopfd, &one, sizeof(one)), sizeof(one));
-    pthread_join(s->th, NULL);
-    for (int i = 0; i < s->nrec && i < MAX_RECORDS; i++) {
-        free(s->rec[i].head);
-        free(s->rec[i].body);
-    }
-    close(s->lfd);
-    close(s->stopfd);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    free(s);
-}
-
-static int server_count(server_t *s, bool accepts)
-{
-    pthread_mutex_lock(&s->mu);
-    int n = accepts ? s->accepts : s->nrec;
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-static void url_of(const server_t *s, const char *path, char *out, size_t cap)
-{
-    snprintf(out, cap, "http://127.0.0.1:%d%s", s->port, path);
-}
+/* Request i as the server received it (fails the test if it has not arrived). */
+static const record_t *rec(server_t *s, int i) { return plume_test_http_server_record(s, i); }
+static int server_requests(server_t *s) { return plume_test_http_server_requests(s); }
+static int server_connections(server_t *s) { return plume_test_http_server_stats(s).connections; }
 
 /* ---- client side ---- */
 
@@ -421,13 +170,13 @@ static void post_round_trip(void **state)
     server_t *s = server_start(200,
                                "X-RateLimit-Reset: 1732190000\r\n"
                                "X-Spaced:   two  words \t\r\n",
-                               resp_body, sizeof(resp_body) - 1);
+                               resp_body, sizeof(resp_body) - 1, false);
     /* past libcurl's threshold (1 MiB) for adding "Expect: 100-continue" */
     enum { BODY = (2 << 20) + 1 };
     uint8_t *body = malloc(BODY);
     fill_pattern(body, BODY);
     char url[128];
-    url_of(s, "/v1/ingest/logs", url, sizeof(url));
+    plume_test_http_server_url(s, "/v1/ingest/logs", url, sizeof(url));
     const char *hdrs[] = {"Authorization: Bearer xaat-123", "Content-Type: application/x-ndjson",
                           NULL};
     result_t r = {.want = {"x-ratelimit-reset", "X-SPACED", "X-Absent"}};
@@ -454,26 +203,26 @@ static void post_round_trip(void **state)
     assert_null(r.got[2]);
 
     /* what the server saw */
-    assert_int_equal(server_count(s, false), 1);
-    record_t *rc = &s->rec[0];
+    assert_int_equal(server_requests(s), 1);
+    const record_t *rc = rec(s, 0);
     assert_true(strncmp(rc->head, "POST /v1/ingest/logs HTTP/1.1\r\n", 31) == 0);
     char v[256];
-    assert_true(head_header(rc->head, "Authorization", v, sizeof(v)));
+    assert_true(plume_test_http_record_header(rc, "Authorization", v, sizeof(v)));
     assert_string_equal(v, "Bearer xaat-123");
-    assert_true(head_header(rc->head, "Content-Type", v, sizeof(v)));
+    assert_true(plume_test_http_record_header(rc, "Content-Type", v, sizeof(v)));
     assert_string_equal(v, "application/x-ndjson");
-    assert_true(head_header(rc->head, "User-Agent", v, sizeof(v)));
+    assert_true(plume_test_http_record_header(rc, "User-Agent", v, sizeof(v)));
     assert_string_equal(v, "plume-agent/0.1.0-test");
-    assert_true(head_header(rc->head, "Content-Length", v, sizeof(v)));
+    assert_true(plume_test_http_record_header(rc, "Content-Length", v, sizeof(v)));
     assert_string_equal(v, "2097153");
-    assert_false(head_header(rc->head, "Expect", v, sizeof(v)));
-    assert_false(head_header(rc->head, "Transfer-Encoding", v, sizeof(v)));
+    assert_false(plume_test_http_record_header(rc, "Expect", v, sizeof(v)));
+    assert_false(plume_test_http_record_header(rc, "Transfer-Encoding", v, sizeof(v)));
     assert_int_equal(rc->body_len, BODY);
     assert_memory_equal(rc->body, body, BODY);
 
     result_clear(&r);
     free(body);
-    server_stop(s);
+    plume_test_http_server_stop(s);
 }
 
 static void error_statuses_are_captured(void **state)
@@ -481,9 +230,9 @@ static void error_statuses_are_captured(void **state)
     fixture_t *f = *state;
     const int codes[] = {429, 503, 401, 204};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-        server_t *s = server_start(codes[i], "Retry-After: 7\r\n", NULL, 0);
+        server_t *s = server_start(codes[i], "Retry-After: 7\r\n", NULL, 0, false);
         char url[128];
-        url_of(s, "/api/1/envelope/", url, sizeof(url));
+        plume_test_http_server_url(s, "/api/1/envelope/", url, sizeof(url));
         result_t r = {.want = {"Retry-After"}};
         plume_http_request_t req = {.url = url, .body = "x", .body_len = 1,
                                     .timeout_ms = DEADLINE_MS, .done = on_done, .arg = &r};
@@ -494,18 +243,18 @@ static void error_statuses_are_captured(void **state)
         assert_int_equal(r.status, codes[i]);
         assert_int_equal(r.body_len, 0);
         assert_str(r.got[0], "7");
-        assert_true(strncmp(s->rec[0].head, "POST ", 5) == 0); /* default method */
+        assert_true(strncmp(rec(s, 0)->head, "POST ", 5) == 0); /* default method */
         result_clear(&r);
-        server_stop(s);
+        plume_test_http_server_stop(s);
     }
 }
 
 static void keep_alive_reuses_connection(void **state)
 {
     fixture_t *f = *state;
-    server_t *s = server_start(200, NULL, "ok", 2);
+    server_t *s = server_start(200, NULL, "ok", 2, false);
     char url[128];
-    url_of(s, "/a", url, sizeof(url));
+    plume_test_http_server_url(s, "/a", url, sizeof(url));
     result_t r1 = {0}, r2 = {0}, r3 = {0};
     plume_http_request_t second = {.url = url, .body = "2", .body_len = 1,
                                    .timeout_ms = DEADLINE_MS, .done = on_done};
@@ -526,30 +275,28 @@ static void keep_alive_reuses_connection(void **state)
     assert_int_equal(r1.status, 200);
     assert_int_equal(r2.status, 200);
     assert_int_equal(r3.status, 200);
-    assert_int_equal(server_count(s, false), 3);
-    assert_int_equal(server_count(s, true), 1); /* one TCP connection */
+    assert_int_equal(server_requests(s), 3);
+    assert_int_equal(server_connections(s), 1); /* one TCP connection */
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(s->rec[i].conn, 0);
-        assert_int_equal(s->rec[i].body_len, 1);
-        assert_int_equal(s->rec[i].body[0], '1' + i);
+        assert_int_equal(rec(s, i)->conn, 0);
+        assert_int_equal(rec(s, i)->body_len, 1);
+        assert_int_equal(rec(s, i)->body[0], '1' + i);
     }
     result_clear(&r1);
     result_clear(&r2);
     result_clear(&r3);
-    server_stop(s);
+    plume_test_http_server_stop(s);
 }
 
 static void connection_refused(void **state)
 {
     fixture_t *f = *state;
     /* bound but not listening: connecting is refused, and nobody can take the port */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &al);
+    int fd;
+    int port = plume_test_http_refusing_port(&fd);
+    assert_true(port > 0);
     char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", port);
     result_t r = {0};
     plume_http_request_t req = {.url = url, .body = "x", .body_len = 1,
                                 .timeout_ms = DEADLINE_MS, .done = on_done, .arg = &r};
@@ -567,10 +314,9 @@ static void connection_refused(void **state)
 static void timeout_reports_error(void **state)
 {
     fixture_t *f = *state;
-    server_t *s = server_start(200, NULL, NULL, 0);
-    s->hang = true;
+    server_t *s = server_start(200, NULL, NULL, 0, true);
     char url[128];
-    url_of(s, "/slow", url, sizeof(url));
+    plume_test_http_server_url(s, "/slow", url, sizeof(url));
     result_t r = {0};
     plume_http_request_t req = {.url = url, .body = "x", .body_len = 1, .timeout_ms = 300,
                                 .done = on_done, .arg = &r};
@@ -583,9 +329,9 @@ static void timeout_reports_error(void **state)
     assert_int_equal(r.status, 0);
     assert_true(r.had_error);
     assert_true(took >= 250 && took < DEADLINE_MS);
-    assert_int_equal(server_count(s, false), 1); /* the request did arrive */
+    assert_int_equal(server_requests(s), 1); /* the request did arrive */
     result_clear(&r);
-    server_stop(s);
+    plume_test_http_server_stop(s);
 }
 
 static void response_body_bounded(void **state)
@@ -598,9 +344,9 @@ static void response_body_bounded(void **state)
     enum { BIG = 100 * 1024 };
     uint8_t *big = malloc(BIG);
     fill_pattern(big, BIG);
-    server_t *s = server_start(200, NULL, big, BIG);
+    server_t *s = server_start(200, NULL, big, BIG, false);
     char url[128];
-    url_of(s, "/big", url, sizeof(url));
+    plume_test_http_server_url(s, "/big", url, sizeof(url));
     result_t r[2] = {{0}, {0}};
     for (int i = 0; i < 2; i++) {
         plume_http_request_t req = {.method = "GET", .url = url, .timeout_ms = DEADLINE_MS,
@@ -616,11 +362,11 @@ static void response_body_bounded(void **state)
         result_clear(&r[i]);
     }
     /* the rest of the body was read and dropped: the connection was reusable */
-    assert_int_equal(server_count(s, true), 1);
-    assert_true(strncmp(s->rec[1].head, "GET /big HTTP/1.1\r\n", 19) == 0);
-    assert_int_equal(s->rec[1].body_len, 0);
+    assert_int_equal(server_connections(s), 1);
+    assert_true(strncmp(rec(s, 1)->head, "GET /big HTTP/1.1\r\n", 19) == 0);
+    assert_int_equal(rec(s, 1)->body_len, 0);
     plume_http_free(h);
-    server_stop(s);
+    plume_test_http_server_stop(s);
     free(big);
 }
 
@@ -636,9 +382,9 @@ static void response_headers_bounded(void **state)
     p += sprintf(p, "\r\n");
     for (int i = 0; i < 100; i++)
         p += sprintf(p, "X-H%d: v%d\r\n", i, i);
-    server_t *s = server_start(200, hdrs, "ok", 2);
+    server_t *s = server_start(200, hdrs, "ok", 2, false);
     char url[128];
-    url_of(s, "/h", url, sizeof(url));
+    plume_test_http_server_url(s, "/h", url, sizeof(url));
     result_t r = {.want = {"X-H0", "x-h63", "X-H64", "X-Big"}};
     plume_http_request_t req = {.url = url, .timeout_ms = DEADLINE_MS, .done = on_done,
                                 .arg = &r};
@@ -651,7 +397,7 @@ static void response_headers_bounded(void **state)
     assert_null(r.got[2]);
     assert_null(r.got[3]);
     result_clear(&r);
-    server_stop(s);
+    plume_test_http_server_stop(s);
     free(hdrs);
 }
 
@@ -659,10 +405,11 @@ static void several_in_flight(void **state)
 {
     fixture_t *f = *state;
     enum { N = 4 };
-    server_t *s = server_start(201, NULL, "done", 4);
-    s->barrier = N; /* no answer until all N requests are in: serial sending would fail */
+    server_t *s = server_start(201, NULL, "done", 4, false);
+    /* no answer until all N requests are in: serial sending would fail */
+    plume_test_http_server_set_barrier(s, N, DEADLINE_MS);
     char url[128];
-    url_of(s, "/many", url, sizeof(url));
+    plume_test_http_server_url(s, "/many", url, sizeof(url));
     result_t r[N];
     result_t *rs[N];
     memset(r, 0, sizeof(r));
@@ -680,13 +427,13 @@ static void several_in_flight(void **state)
         assert_memory_equal(r[i].body, "done", 4);
         result_clear(&r[i]);
     }
-    assert_int_equal(server_count(s, true), N);
+    assert_int_equal(server_connections(s), N);
     for (int i = 0; i < N; i++) {
-        assert_true(strncmp(s->rec[i].head, "PUT /many HTTP/1.1\r\n", 20) == 0);
-        assert_memory_equal(s->rec[i].body, "abc", 3);
+        assert_true(strncmp(rec(s, i)->head, "PUT /many HTTP/1.1\r\n", 20) == 0);
+        assert_memory_equal(rec(s, i)->body, "abc", 3);
     }
     assert_int_equal(plume_http_in_flight(f->http), 0);
-    server_stop(s);
+    plume_test_http_server_stop(s);
 }
 
 static void max_host_connections_limits(void **state)
@@ -695,9 +442,9 @@ static void max_host_connections_limits(void **state)
     enum { N = 3 };
     plume_http_options_t o = {.max_host_connections = 1};
     plume_http_t *h = plume_http_new(f->loop, &o);
-    server_t *s = server_start(200, NULL, "ok", 2);
+    server_t *s = server_start(200, NULL, "ok", 2, false);
     char url[128];
-    url_of(s, "/one", url, sizeof(url));
+    plume_test_http_server_url(s, "/one", url, sizeof(url));
     result_t r[N];
     result_t *rs[N];
     memset(r, 0, sizeof(r));
@@ -712,9 +459,9 @@ static void max_host_connections_limits(void **state)
         assert_int_equal(r[i].status, 200);
         result_clear(&r[i]);
     }
-    assert_int_equal(server_count(s, true), 1); /* queued behind one connection */
+    assert_int_equal(server_connections(s), 1); /* queued behind one connection */
     plume_http_free(h);
-    server_stop(s);
+    plume_test_http_server_stop(s);
 }
 
 static void in_flight_is_bounded(void **state)
@@ -741,24 +488,22 @@ static void in_flight_is_bounded(void **state)
     assert_int_equal(plume_loop_run_once(f->loop, 0), 0);
 }
 
+/* Runs the loop once for up to 20 ms; false if it failed. */
+static bool run_loop_once(void *loop) { return plume_loop_run_once(loop, 20) >= 0; }
+
 /* Runs the loop until the server has seen n requests. */
 static void run_until_server_has(plume_loop_t *l, server_t *s, int n)
 {
-    uint64_t end = mono_ms() + DEADLINE_MS;
-    while (server_count(s, false) < n) {
-        assert_true(mono_ms() < end);
-        assert_true(plume_loop_run_once(l, 20) >= 0);
-    }
+    assert_true(plume_test_http_server_wait_requests(s, n, DEADLINE_MS, run_loop_once, l));
 }
 
 static void free_aborts_in_flight(void **state)
 {
     fixture_t *f = *state;
-    server_t *s = server_start(200, NULL, NULL, 0);
-    s->hang = true;
+    server_t *s = server_start(200, NULL, NULL, 0, true);
     plume_http_t *h = plume_http_new(f->loop, NULL);
     char url[128];
-    url_of(s, "/hang", url, sizeof(url));
+    plume_test_http_server_url(s, "/hang", url, sizeof(url));
     result_t r[2] = {{0}, {0}};
     for (int i = 0; i < 2; i++) {
         plume_http_request_t req = {.url = url, .body = "x", .body_len = 1, .done = on_done,
@@ -777,19 +522,18 @@ static void free_aborts_in_flight(void **state)
     }
     /* the loop holds nothing of the freed client */
     assert_int_equal(plume_loop_run_once(f->loop, 0), 0);
-    server_stop(s);
+    plume_test_http_server_stop(s);
 }
 
 static void free_from_done_callback(void **state)
 {
     fixture_t *f = *state;
-    server_t *fast = server_start(200, NULL, "ok", 2);
-    server_t *slow = server_start(200, NULL, NULL, 0);
-    slow->hang = true;
+    server_t *fast = server_start(200, NULL, "ok", 2, false);
+    server_t *slow = server_start(200, NULL, NULL, 0, true);
     plume_http_t *h = plume_http_new(f->loop, NULL);
     char url_fast[128], url_slow[128];
-    url_of(fast, "/f", url_fast, sizeof(url_fast));
-    url_of(slow, "/s", url_slow, sizeof(url_slow));
+    plume_test_http_server_url(fast, "/f", url_fast, sizeof(url_fast));
+    plume_test_http_server_url(slow, "/s", url_slow, sizeof(url_slow));
     result_t rf = {.h = h, .then_free = true}, rsl = {0};
     plume_http_request_t req_slow = {.url = url_slow, .done = on_done, .arg = &rsl};
     assert_int_equal(plume_http_send(h, &req_slow), 0);
@@ -805,8 +549,8 @@ static void free_from_done_callback(void **state)
         assert_true(plume_loop_run_once(f->loop, 0) >= 0);
     result_clear(&rf);
     result_clear(&rsl);
-    server_stop(fast);
-    server_stop(slow);
+    plume_test_http_server_stop(fast);
+    plume_test_http_server_stop(slow);
 }
 
 static void argument_checks(void **state)
