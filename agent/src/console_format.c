@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "json_parse.h"
 #include "json_write.h"
 #include "mp.h"
 #include "time_format.h"
@@ -178,10 +179,23 @@ void plume_console_format_event(plume_buf_t *out, const uint8_t *event, size_t l
         goto done;
     }
 
+    /* Fields passed through as JSON text are converted to msgpack first and
+     * then shown like any other fields (not a hot path). */
+    plume_buf_t conv;
+    plume_buf_init(&conv, 0);
+    const uint8_t *fields = ev.fields;
+    size_t fields_len = ev.fields_len;
+    if (ev.fields_json) {
+        plume_json_opts_t opts = {.max_depth = 64}; /* what plume_json_write_mp can read */
+        if (plume_json_to_mp_opts(ev.fields_json, ev.fields_json_len, &conv, &opts, NULL)) {
+            fields = conv.data;
+            fields_len = conv.len;
+        }
+    }
     plume_mp_reader_t fr;
     plume_mp_value_t fmap = {.count = 0};
-    if (ev.fields) {
-        plume_mp_reader_init(&fr, ev.fields, ev.fields_len);
+    if (fields) {
+        plume_mp_reader_init(&fr, fields, fields_len);
         if (!plume_mp_read(&fr, &fmap) || fmap.type != PLUME_MP_MAP)
             fmap.count = 0;
     }
@@ -221,6 +235,7 @@ void plume_console_format_event(plume_buf_t *out, const uint8_t *event, size_t l
         plume_buf_append_byte(out, ']');
     }
     plume_buf_append_byte(out, '\n');
+    plume_buf_free(&conv);
 
 done:
     if (out->failed)

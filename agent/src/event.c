@@ -7,6 +7,7 @@
 #include <time.h>
 
 static const char *const level_names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
+static const unsigned char level_lens[] = {5, 5, 4, 4, 5, 5};
 
 const char *plume_level_name(plume_level_t l)
 {
@@ -15,8 +16,23 @@ const char *plume_level_name(plume_level_t l)
     return level_names[l];
 }
 
+/* The six canonical names are what nearly every event carries, so they are
+ * matched exactly first; everything else goes through the spelling table. */
 plume_level_t plume_level_parse(const char *s, size_t n)
 {
+    if (n == 4 || n == 5) {
+        plume_level_t l = PLUME_LEVEL_NONE;
+        switch (s[0]) {
+        case 't': l = PLUME_LEVEL_TRACE; break;
+        case 'd': l = PLUME_LEVEL_DEBUG; break;
+        case 'i': l = PLUME_LEVEL_INFO; break;
+        case 'w': l = PLUME_LEVEL_WARN; break;
+        case 'e': l = PLUME_LEVEL_ERROR; break;
+        case 'f': l = PLUME_LEVEL_FATAL; break;
+        }
+        if (l != PLUME_LEVEL_NONE && level_lens[l] == n && memcmp(s, level_names[l], n) == 0)
+            return l;
+    }
     static const struct {
         const char *name;
         plume_level_t level;
@@ -36,15 +52,19 @@ plume_level_t plume_level_parse(const char *s, size_t n)
         {"panic", PLUME_LEVEL_FATAL}, {"f", PLUME_LEVEL_FATAL}, {"2", PLUME_LEVEL_FATAL},
         {"1", PLUME_LEVEL_FATAL}, {"0", PLUME_LEVEL_FATAL},
     };
+    if (n == 0 || n > 13) /* longer than "informational": no match */
+        return PLUME_LEVEL_NONE;
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strlen(table[i].name) == n && strncasecmp(table[i].name, s, n) == 0)
             return table[i].level;
     return PLUME_LEVEL_NONE;
 }
 
-static void add_key(plume_event_builder_t *eb, const char *key)
+/* Appends a top-level key (a literal: its length is a constant). */
+#define ADD_KEY(eb, lit) add_key((eb), (lit), sizeof(lit) - 1)
+static inline void add_key(plume_event_builder_t *eb, const char *key, size_t n)
 {
-    plume_mp_cstr(eb->buf, key);
+    plume_mp_str(eb->buf, key, n);
     eb->count++;
 }
 
@@ -54,7 +74,7 @@ void plume_event_begin(plume_event_builder_t *eb, plume_buf_t *buf, uint64_t tim
     eb->buf = buf;
     eb->start = buf->len;
     eb->map_off = plume_mp_map_begin(buf);
-    add_key(eb, "time");
+    ADD_KEY(eb, "time");
     plume_mp_uint(buf, time_ns);
 }
 
@@ -63,37 +83,49 @@ void plume_event_set_level(plume_event_builder_t *eb, plume_level_t l)
     const char *name = plume_level_name(l);
     if (!name)
         return;
-    add_key(eb, "level");
-    plume_mp_cstr(eb->buf, name);
+    ADD_KEY(eb, "level");
+    plume_mp_str(eb->buf, name, level_lens[l]);
 }
 
 void plume_event_set_message(plume_event_builder_t *eb, const char *s, size_t n)
 {
-    add_key(eb, "message");
+    ADD_KEY(eb, "message");
     plume_mp_str(eb->buf, s, n);
 }
 
 void plume_event_set_origin(plume_event_builder_t *eb, const char *origin)
 {
-    add_key(eb, "origin");
+    ADD_KEY(eb, "origin");
     plume_mp_cstr(eb->buf, origin);
 }
 
 void plume_event_set_truncated(plume_event_builder_t *eb)
 {
-    add_key(eb, "truncated");
+    ADD_KEY(eb, "truncated");
     plume_mp_bool(eb->buf, true);
 }
 
 void plume_event_set_parse_error(plume_event_builder_t *eb, const char *s)
 {
-    add_key(eb, "parse_error");
+    ADD_KEY(eb, "parse_error");
     plume_mp_cstr(eb->buf, s);
+}
+
+void plume_event_set_fields_json(plume_event_builder_t *eb, const char *s, size_t n)
+{
+    ADD_KEY(eb, "fields_json");
+    plume_mp_str(eb->buf, s, n);
+}
+
+void plume_event_set_hints(plume_event_builder_t *eb, unsigned bits)
+{
+    ADD_KEY(eb, "hints");
+    plume_mp_uint(eb->buf, bits & PLUME_HINT_ALL);
 }
 
 void plume_event_fields_begin(plume_event_builder_t *eb)
 {
-    add_key(eb, "fields");
+    ADD_KEY(eb, "fields");
     eb->fields_off = plume_mp_map_begin(eb->buf);
     eb->nfields = 0;
 }
@@ -109,10 +141,36 @@ bool plume_event_end(plume_event_builder_t *eb)
     return !eb->buf->failed;
 }
 
+/* The keys plume_event_view() knows. */
+enum {
+    K_OTHER, K_TIME, K_LEVEL, K_MESSAGE, K_ORIGIN, K_FIELDS, K_FIELDS_JSON, K_HINTS,
+    K_TRUNCATED, K_PARSE_ERROR
+};
+
+/* Identifies a top-level key by its length first, then its bytes. */
+static int key_id(const plume_mp_value_t *k)
+{
+#define IS(lit) (memcmp(k->s, lit, sizeof(lit) - 1) == 0)
+    switch (k->len) {
+    case 4: return IS("time") ? K_TIME : K_OTHER;
+    case 5: return IS("level") ? K_LEVEL : IS("hints") ? K_HINTS : K_OTHER;
+    case 6: return IS("fields") ? K_FIELDS : IS("origin") ? K_ORIGIN : K_OTHER;
+    case 7: return IS("message") ? K_MESSAGE : K_OTHER;
+    case 9: return IS("truncated") ? K_TRUNCATED : K_OTHER;
+    case 11: return IS("fields_json") ? K_FIELDS_JSON : IS("parse_error") ? K_PARSE_ERROR : K_OTHER;
+    default: return K_OTHER;
+    }
+#undef IS
+}
+
+/* One pass over the top-level map. Containers are skipped whole (and must be
+ * well-formed); "fields" is the only key whose container is kept. Values of
+ * an unexpected scalar type make the event invalid, except for "truncated"
+ * (anything but true means false) and unknown keys. */
 bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
 {
     plume_mp_reader_t r;
-    plume_mp_value_t v, k;
+    plume_mp_value_t v, k, val;
     memset(ev, 0, sizeof(*ev));
     ev->level = PLUME_LEVEL_NONE;
     plume_mp_reader_init(&r, p, n);
@@ -122,56 +180,76 @@ bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
         if (!plume_mp_read(&r, &k) || k.type != PLUME_MP_STR)
             return false;
         const uint8_t *vstart = r.p;
-        plume_mp_value_t val;
-        if (plume_mp_str_eq(&k, "fields")) {
-            if (!plume_mp_skip(&r))
-                return false;
-            if (*vstart == 0xc0)
-                continue;
-            ev->fields = vstart;
-            ev->fields_len = (size_t)(r.p - vstart);
-            plume_mp_reader_t fr;
-            plume_mp_reader_init(&fr, vstart, ev->fields_len);
-            if (!plume_mp_read(&fr, &val) || val.type != PLUME_MP_MAP)
-                return false;
-            continue;
-        }
         if (!plume_mp_read(&r, &val))
             return false;
+        int id = key_id(&k);
         if (val.type == PLUME_MP_ARRAY || val.type == PLUME_MP_MAP) {
             r.p = vstart;
             if (!plume_mp_skip(&r))
                 return false;
+            if (id == K_FIELDS) {
+                if (val.type != PLUME_MP_MAP)
+                    return false;
+                ev->fields = vstart;
+                ev->fields_len = (size_t)(r.p - vstart);
+            }
             continue;
         }
-        if (plume_mp_str_eq(&k, "time")) {
+        switch (id) {
+        case K_TIME:
             if (val.type != PLUME_MP_UINT)
                 return false;
             ev->time_ns = val.u;
-        } else if (plume_mp_str_eq(&k, "level")) {
+            break;
+        case K_LEVEL:
             if (val.type != PLUME_MP_STR)
                 return false;
             ev->level = plume_level_parse(val.s, val.len);
-        } else if (plume_mp_str_eq(&k, "message")) {
+            break;
+        case K_MESSAGE:
             if (val.type != PLUME_MP_STR)
                 return false;
             ev->message = val.s;
             ev->message_len = val.len;
-        } else if (plume_mp_str_eq(&k, "origin")) {
+            break;
+        case K_ORIGIN:
             if (val.type != PLUME_MP_STR)
                 return false;
             ev->origin = val.s;
             ev->origin_len = val.len;
-        } else if (plume_mp_str_eq(&k, "truncated")) {
+            break;
+        case K_FIELDS:
+            if (val.type != PLUME_MP_NIL) /* nil: no fields */
+                return false;
+            break;
+        case K_FIELDS_JSON:
+            if (val.type == PLUME_MP_NIL)
+                break;
+            if (val.type != PLUME_MP_STR || val.len < 2 || val.s[0] != '{' ||
+                val.s[val.len - 1] != '}')
+                return false;
+            ev->fields_json = val.s;
+            ev->fields_json_len = val.len;
+            break;
+        case K_HINTS:
+            if (val.type != PLUME_MP_UINT)
+                return false;
+            ev->hints = (unsigned)(val.u & PLUME_HINT_ALL);
+            break;
+        case K_TRUNCATED:
             ev->truncated = val.type == PLUME_MP_BOOL && val.b;
-        } else if (plume_mp_str_eq(&k, "parse_error")) {
+            break;
+        case K_PARSE_ERROR:
             if (val.type != PLUME_MP_STR)
                 return false;
             ev->parse_error = val.s;
             ev->parse_error_len = val.len;
+            break;
+        default:
+            break;
         }
     }
-    return true;
+    return !(ev->fields && ev->fields_json);
 }
 
 uint64_t plume_now_ns(void)

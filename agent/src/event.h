@@ -7,6 +7,12 @@
  *   "message"     str    the human-readable message
  *   "origin"      str    stdin|sdk|forward|syslog|crash
  *   "fields"      map    user fields, any msgpack values, in the order given
+ *   "fields_json" str    user fields as the text of ONE JSON object exactly as
+ *                        received (valid JSON and UTF-8, no raw LF byte, no
+ *                        top-level key starting with '_'); encoders copy it.
+ *                        An event has "fields" or "fields_json", never both.
+ *   "hints"       uint   PLUME_HINT_* bits: which system names occur among the
+ *                        top-level keys of "fields_json" (see below)
  *   "truncated"   bool   true when the input line was cut at the maximum
  *   "parse_error" str    why the line did not parse in its declared format
  * Unknown keys are skipped by every reader, so the schema can grow.
@@ -38,6 +44,37 @@ const char *plume_level_name(plume_level_t l);
  * syslog numbers 0-7 as text...) to a level; PLUME_LEVEL_NONE if unknown. */
 plume_level_t plume_level_parse(const char *s, size_t n);
 
+/* Top-level user key names that make an encoder leave out the system key of
+ * the same meaning written after the user fields (a user "msg" suppresses the
+ * event's "message"). Collectors that pass fields through as JSON text put
+ * these bits in "hints"; encoders walking a "fields" map compute them. */
+typedef enum plume_hint {
+    PLUME_HINT_LEVEL = 1,        /* "level" or "severity" */
+    PLUME_HINT_MESSAGE = 2,      /* "message" or "msg" */
+    PLUME_HINT_ORIGIN = 4,       /* "origin" */
+    PLUME_HINT_TRUNCATED = 8,    /* "truncated" */
+    PLUME_HINT_PARSE_ERROR = 16, /* "parse_error" */
+} plume_hint_t;
+#define PLUME_HINT_ALL 31u
+
+/* The PLUME_HINT_* bit for one user key (0 for most keys). Hot: called for
+ * every top-level key, so it dispatches on the length first. */
+static inline unsigned plume_hint_for_key(const char *k, size_t n)
+{
+#define PLUME_HINT_IS_(lit) (__builtin_memcmp(k, lit, sizeof(lit) - 1) == 0)
+    switch (n) {
+    case 3: return PLUME_HINT_IS_("msg") ? PLUME_HINT_MESSAGE : 0;
+    case 5: return PLUME_HINT_IS_("level") ? PLUME_HINT_LEVEL : 0;
+    case 6: return PLUME_HINT_IS_("origin") ? PLUME_HINT_ORIGIN : 0;
+    case 7: return PLUME_HINT_IS_("message") ? PLUME_HINT_MESSAGE : 0;
+    case 8: return PLUME_HINT_IS_("severity") ? PLUME_HINT_LEVEL : 0;
+    case 9: return PLUME_HINT_IS_("truncated") ? PLUME_HINT_TRUNCATED : 0;
+    case 11: return PLUME_HINT_IS_("parse_error") ? PLUME_HINT_PARSE_ERROR : 0;
+    default: return 0;
+    }
+#undef PLUME_HINT_IS_
+}
+
 /* Zero-copy view of one event. Strings are not NUL-terminated. */
 typedef struct plume_event_view {
     uint64_t time_ns;
@@ -48,13 +85,19 @@ typedef struct plume_event_view {
     size_t origin_len;
     const uint8_t *fields;  /* msgpack map, or NULL */
     size_t fields_len;
+    const char *fields_json; /* JSON object text, or NULL (never both) */
+    size_t fields_json_len;
+    unsigned hints;          /* PLUME_HINT_* bits (0 when absent) */
     bool truncated;
     const char *parse_error;
     size_t parse_error_len;
 } plume_event_view_t;
 
-/* Parses the top level of an event. Returns false if `p` is not a msgpack map
- * or a known key has the wrong type. */
+/* Parses the top level of an event. Returns false if `p` is not a msgpack map,
+ * a known key has the wrong type, "fields_json" is not braced ('{' first, '}'
+ * last), or the event has both "fields" and "fields_json". The contents of
+ * "fields_json" are not validated here: the builder's caller vouches for
+ * them. */
 bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev);
 
 /* Builder: begin, add the parts, end. Fields are written between
@@ -74,6 +117,12 @@ void plume_event_set_message(plume_event_builder_t *eb, const char *s, size_t n)
 void plume_event_set_origin(plume_event_builder_t *eb, const char *origin);
 void plume_event_set_truncated(plume_event_builder_t *eb);
 void plume_event_set_parse_error(plume_event_builder_t *eb, const char *s);
+/* Sets "fields_json" to s[0..n): the text of one JSON object, exactly as the
+ * schema above requires (the caller validated it; encoders copy it as is).
+ * Do not combine with plume_event_fields_begin(). */
+void plume_event_set_fields_json(plume_event_builder_t *eb, const char *s, size_t n);
+/* Sets "hints" (PLUME_HINT_* bits of the keys in "fields_json"). */
+void plume_event_set_hints(plume_event_builder_t *eb, unsigned bits);
 /* Opens "fields"; write key/value pairs with plume_mp_*, calling
  * plume_event_field_added() after each pair; then plume_event_fields_end(). */
 void plume_event_fields_begin(plume_event_builder_t *eb);

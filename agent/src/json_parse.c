@@ -7,7 +7,10 @@
  * they close; strings without escapes are found with an 8-bytes-at-a-time scan
  * and copied once; numbers take an exact integer path, then Clinger's fast
  * path (one correctly rounded IEEE operation), and only rarely strtod_l() in
- * the "C" locale. Errors are written on the cold path only. */
+ * the "C" locale. Errors are written on the cold path only.
+ *
+ * The scanning helpers and every error message are shared with the
+ * validator (json_scan.c) through json_parse_int.h, and defined here. */
 #include "json_parse.h"
 
 #include <locale.h>
@@ -18,36 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_parse_int.h"
 #include "mp.h"
 #include "utf8.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+/* ---- errors (cold; shared with json_scan.c through json_parse_int.h) ---- */
 
-typedef struct parser {
-    const uint8_t *start; /* input start, for error offsets */
-    const uint8_t *p;     /* cursor */
-    const uint8_t *end;
-    plume_buf_t *out;
-    unsigned depth;
-    unsigned max_depth;
-    bool check_utf8;
-    size_t str_off; /* payload of the last string written: out->data[str_off..+str_len) */
-    size_t str_len;
-    plume_json_error_t *err;
-} parser_t;
-
-#define COLD __attribute__((cold, noinline))
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-/* ---- errors (cold) ---- */
-
-static COLD bool fail_at(parser_t *ps, const uint8_t *at, plume_json_status_t st, const char *fmt,
-                         ...) __attribute__((format(printf, 4, 5)));
-
-static bool fail_at(parser_t *ps, const uint8_t *at, plume_json_status_t st, const char *fmt, ...)
+bool plume_json_fail_at(parser_t *ps, const uint8_t *at, plume_json_status_t st, const char *fmt,
+                        ...)
 {
     plume_json_error_t *e = ps->err;
     if (!e)
@@ -61,34 +42,72 @@ static bool fail_at(parser_t *ps, const uint8_t *at, plume_json_status_t st, con
     return false;
 }
 
-/* "unexpected character 'x' at offset N (expected ...)", or end of input. */
-static COLD bool fail_unexpected(parser_t *ps, const uint8_t *at, const char *expected)
+bool plume_json_fail_unexpected(parser_t *ps, const uint8_t *at, const char *expected)
 {
     size_t off = (size_t)(at - ps->start);
     const char *sep = expected ? " (expected " : "";
     const char *exp = expected ? expected : "";
     const char *close = expected ? ")" : "";
     if (at >= ps->end)
-        return fail_at(ps, at, PLUME_JSON_ESYNTAX, "unexpected end of input at offset %zu%s%s%s",
-                       off, sep, exp, close);
+        return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                                  "unexpected end of input at offset %zu%s%s%s", off, sep, exp,
+                                  close);
     uint8_t c = *at;
     if (c > 0x20 && c < 0x7f)
-        return fail_at(ps, at, PLUME_JSON_ESYNTAX, "unexpected character '%c' at offset %zu%s%s%s",
-                       c, off, sep, exp, close);
-    return fail_at(ps, at, PLUME_JSON_ESYNTAX, "unexpected byte 0x%02x at offset %zu%s%s%s", c,
-                   off, sep, exp, close);
+        return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                                  "unexpected character '%c' at offset %zu%s%s%s", c, off, sep, exp,
+                                  close);
+    return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                              "unexpected byte 0x%02x at offset %zu%s%s%s", c, off, sep, exp,
+                              close);
+}
+
+bool plume_json_fail_number(parser_t *ps, const uint8_t *at, plume_json_number_error_t what)
+{
+    size_t off = (size_t)(at - ps->start);
+    switch (what) {
+    case PLUME_JSON_NUM_DIGIT:
+        return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                                  "invalid number at offset %zu (expected a digit)", off);
+    case PLUME_JSON_NUM_LEADING_ZERO:
+        return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                                  "leading zero in number at offset %zu", off);
+    case PLUME_JSON_NUM_FRACTION:
+        return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                                  "invalid number at offset %zu (expected a digit after '.')", off);
+    default:
+        return plume_json_fail_at(ps, at, PLUME_JSON_ESYNTAX,
+                                  "invalid number at offset %zu (expected a digit in the exponent)",
+                                  off);
+    }
+}
+
+bool plume_json_fail_literal(parser_t *ps, const char *word, size_t len)
+{
+    /* point at the first byte that differs */
+    const uint8_t *q = ps->p;
+    for (size_t i = 0; i < len && q < ps->end && *q == (uint8_t)word[i]; i++)
+        q++;
+    return plume_json_fail_unexpected(ps, q, NULL);
+}
+
+bool plume_json_fail_too_big(parser_t *ps, const uint8_t *at, const char *what)
+{
+    return plume_json_fail_at(ps, at, PLUME_JSON_ETOOBIG, "%s at offset %zu", what,
+                              (size_t)(at - ps->start));
 }
 
 static COLD bool fail_output(parser_t *ps)
 {
-    return fail_at(ps, ps->p, PLUME_JSON_EOUTPUT, "output buffer full at offset %zu",
-                   (size_t)(ps->p - ps->start));
+    return plume_json_fail_at(ps, ps->p, PLUME_JSON_EOUTPUT, "output buffer full at offset %zu",
+                              (size_t)(ps->p - ps->start));
 }
 
-static COLD bool fail_unterminated(parser_t *ps, const uint8_t *open)
+bool plume_json_fail_unterminated(parser_t *ps, const uint8_t *open)
 {
-    return fail_at(ps, open, PLUME_JSON_ESYNTAX, "unterminated string starting at offset %zu",
-                   (size_t)(open - ps->start));
+    return plume_json_fail_at(ps, open, PLUME_JSON_ESYNTAX,
+                              "unterminated string starting at offset %zu",
+                              (size_t)(open - ps->start));
 }
 
 /* ---- output helpers ---- */
@@ -179,70 +198,10 @@ static void close_container(plume_buf_t *b, size_t off, uint32_t count, bool is_
 
 /* ---- scanning ---- */
 
-static inline bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-static inline bool is_digit(uint8_t c) { return (unsigned)(c - '0') < 10; }
-
-static inline void skip_ws(parser_t *ps)
-{
-    const uint8_t *p = ps->p, *end = ps->end;
-    while (p < end && is_ws(*p))
-        p++;
-    ps->p = p;
-}
-
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Returns the first byte at or after p that ends a plain string run: '"', '\\',
- * a control character, or (when checking UTF-8) a non-ASCII byte. Scans 8
- * bytes per step on little-endian machines: the lowest flagged byte of the
- * bit tricks below is always exact, which is the only one used. */
-static inline const uint8_t *scan_plain(const uint8_t *p, const uint8_t *end, bool stop_high)
-{
-#ifdef __SSE2__
-    /* 16 bytes per step: '"' and '\\' by equality, control characters as
-     * bytes whose unsigned max with 0x1f is 0x1f, non-ASCII by the sign bit. */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
-    while (end - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)p);
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                 _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (stop_high)
-            bits |= (unsigned)_mm_movemask_epi8(x);
-        if (bits)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t high_mask = stop_high ? HIGHS : 0;
-    while (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t q = w ^ (ONES * '"');
-        uint64_t bs = w ^ (ONES * '\\');
-        uint64_t m = ((q - ONES) & ~q) | ((bs - ONES) & ~bs) | ((w - ONES * 0x20) & ~w) |
-                     (w & high_mask);
-        m &= HIGHS;
-        if (m)
-            return p + (__builtin_ctzll(m) >> 3);
-        p += 8;
-    }
-#endif
-    while (p < end) {
-        uint8_t c = *p;
-        if (c == '"' || c == '\\' || c < 0x20 || (stop_high && c >= 0x80))
-            return p;
-        p++;
-    }
-    return p;
-}
 
 static inline int hex_val(uint8_t c)
 {
-    if (is_digit(c))
+    if (plume_json_is_digit(c))
         return c - '0';
     c |= 0x20;
     if (c >= 'a' && c <= 'f')
@@ -288,18 +247,19 @@ static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
 /* Handles a byte that stopped a plain run and is neither '"' nor '\\': a
  * control character (error) or the start of a UTF-8 sequence (validated).
  * Returns the position after it, or NULL after recording an error. */
-static const uint8_t *string_special(parser_t *ps, const uint8_t *q)
+const uint8_t *plume_json_string_special(parser_t *ps, const uint8_t *q)
 {
     if (*q < 0x20) {
-        fail_at(ps, q, PLUME_JSON_ESYNTAX, "control character 0x%02x in string at offset %zu", *q,
-                (size_t)(q - ps->start));
+        plume_json_fail_at(ps, q, PLUME_JSON_ESYNTAX,
+                           "control character 0x%02x in string at offset %zu", *q,
+                           (size_t)(q - ps->start));
         return NULL;
     }
     size_t bad;
     size_t len = plume_utf8_seq(q, (size_t)(ps->end - q), &bad);
     if (!len) {
-        fail_at(ps, q, PLUME_JSON_ESYNTAX, "invalid UTF-8 in string at offset %zu",
-                (size_t)(q - ps->start));
+        plume_json_fail_at(ps, q, PLUME_JSON_ESYNTAX, "invalid UTF-8 in string at offset %zu",
+                           (size_t)(q - ps->start));
         return NULL;
     }
     return q + len;
@@ -309,7 +269,7 @@ static const uint8_t *string_special(parser_t *ps, const uint8_t *q)
  * Sets *adv to the input consumed and returns the bytes written, or -1 on a
  * bad escape. A \uD800-\uDBFF escape followed by a \uDC00-\uDFFF escape is
  * one code point; any other surrogate escape becomes U+FFFD. */
-static int decode_escape(parser_t *ps, const uint8_t *q, uint8_t *dst, size_t *adv)
+int plume_json_decode_escape(parser_t *ps, const uint8_t *q, uint8_t *dst, size_t *adv, bool *lone)
 {
     const uint8_t *end = ps->end;
     if (end - q < 2)
@@ -325,14 +285,14 @@ static int decode_escape(parser_t *ps, const uint8_t *q, uint8_t *dst, size_t *a
     case 't': dst[0] = '\t'; return 1;
     case 'u': break;
     default:
-        fail_at(ps, q, PLUME_JSON_ESYNTAX, "invalid escape '\\%c' at offset %zu",
-                c > 0x20 && c < 0x7f ? c : '?', (size_t)(q - ps->start));
+        plume_json_fail_at(ps, q, PLUME_JSON_ESYNTAX, "invalid escape '\\%c' at offset %zu",
+                           c > 0x20 && c < 0x7f ? c : '?', (size_t)(q - ps->start));
         return -2;
     }
     int32_t cp = end - q >= 6 ? hex4(q + 2) : -1;
     if (cp < 0) {
-        fail_at(ps, q, PLUME_JSON_ESYNTAX, "invalid \\u escape at offset %zu",
-                (size_t)(q - ps->start));
+        plume_json_fail_at(ps, q, PLUME_JSON_ESYNTAX, "invalid \\u escape at offset %zu",
+                           (size_t)(q - ps->start));
         return -2;
     }
     *adv = 6;
@@ -345,26 +305,13 @@ static int decode_escape(parser_t *ps, const uint8_t *q, uint8_t *dst, size_t *a
             cp = 0x10000 + (((cp - 0xd800) << 10) | (lo - 0xdc00));
         } else {
             cp = 0xfffd; /* lone surrogate; what follows is decoded on its own */
+            if (lone)
+                *lone = true;
         }
     }
     return (int)plume_utf8_put(dst, (uint32_t)cp);
 }
 
-/* Returns the closing quote of a string, given q inside it (past the opening
- * quote), skipping escaped characters; NULL if the input ends first. */
-static const uint8_t *find_string_end(const uint8_t *q, const uint8_t *end)
-{
-    for (;;) {
-        q = scan_plain(q, end, false);
-        if (q >= end)
-            return NULL;
-        if (*q == '"')
-            return q;
-        if (*q == '\\' && end - q < 2)
-            return NULL;
-        q += *q == '\\' ? 2 : 1;
-    }
-}
 
 /* Parses the string whose opening quote is at ps->p and writes it as a msgpack
  * str. Plain strings are copied with one memcpy. A string with escapes is
@@ -377,19 +324,18 @@ static bool parse_string(parser_t *ps)
     plume_buf_t *b = ps->out;
 
     for (;;) {
-        q = scan_plain(q, end, ps->check_utf8);
+        q = plume_json_scan_plain(q, end, ps->check_utf8);
         if (q >= end)
-            return fail_unterminated(ps, open);
+            return plume_json_fail_unterminated(ps, open);
         if (*q == '"' || *q == '\\')
             break;
-        if (!(q = string_special(ps, q)))
+        if (!(q = plume_json_string_special(ps, q)))
             return false;
     }
     if (LIKELY(*q == '"')) {
         size_t n = (size_t)(q - run);
         if (UNLIKELY(n > UINT32_MAX))
-            return fail_at(ps, open, PLUME_JSON_ETOOBIG, "string longer than 4 GiB at offset %zu",
-                           (size_t)(open - ps->start));
+            return plume_json_fail_too_big(ps, open, "string longer than 4 GiB");
         if (!room(ps, n + 5))
             return false;
         uint8_t *dst = b->data + b->len;
@@ -405,9 +351,9 @@ static bool parse_string(parser_t *ps)
     /* Slow path: escapes. The decoded string is never longer than its raw
      * text, so find the closing quote first and make room for that much.
      * Decoded bytes go after a 5-byte header slot. */
-    const uint8_t *close = find_string_end(q, end);
+    const uint8_t *close = plume_json_find_string_end(q, end);
     if (!close)
-        return fail_unterminated(ps, open);
+        return plume_json_fail_unterminated(ps, open);
     size_t hdr = b->len;
     if (!room(ps, (size_t)(close - run) + 5))
         return false;
@@ -418,13 +364,13 @@ static bool parse_string(parser_t *ps)
         dst += q - r;
         if (*q == '\\') {
             size_t adv;
-            int w = decode_escape(ps, q, dst, &adv);
+            int w = plume_json_decode_escape(ps, q, dst, &adv, NULL);
             if (w < 0)
-                return w == -1 ? fail_unterminated(ps, open) : false;
+                return w == -1 ? plume_json_fail_unterminated(ps, open) : false;
             dst += w;
             q += adv;
         } else {
-            const uint8_t *next = string_special(ps, q);
+            const uint8_t *next = plume_json_string_special(ps, q);
             if (!next)
                 return false;
             memcpy(dst, q, (size_t)(next - q));
@@ -432,14 +378,13 @@ static bool parse_string(parser_t *ps)
             q = next;
         }
         r = q;
-        q = scan_plain(q, close, ps->check_utf8);
+        q = plume_json_scan_plain(q, close, ps->check_utf8);
     }
     memcpy(dst, r, (size_t)(q - r));
     dst += q - r;
     size_t n = (size_t)(dst - (b->data + hdr + 5));
     if (UNLIKELY(n > UINT32_MAX))
-        return fail_at(ps, open, PLUME_JSON_ETOOBIG, "string longer than 4 GiB at offset %zu",
-                       (size_t)(open - ps->start));
+        return plume_json_fail_too_big(ps, open, "string longer than 4 GiB");
     size_t h = put_str_header(b->data + hdr, n);
     if (h != 5)
         memmove(b->data + hdr + h, b->data + hdr + 5, n);
@@ -518,9 +463,8 @@ static const uint8_t *scan_number(parser_t *ps, const uint8_t *p, number_t *nb)
         nb->neg = true;
         p++;
     }
-    if (p >= end || !is_digit(*p)) {
-        fail_at(ps, p, PLUME_JSON_ESYNTAX, "invalid number at offset %zu (expected a digit)",
-                (size_t)(p - ps->start));
+    if (p >= end || !plume_json_is_digit(*p)) {
+        plume_json_fail_number(ps, p, PLUME_JSON_NUM_DIGIT);
         return NULL;
     }
     uint64_t m = 0;
@@ -528,13 +472,12 @@ static const uint8_t *scan_number(parser_t *ps, const uint8_t *p, number_t *nb)
     bool fast = true;
     if (*p == '0') {
         p++;
-        if (p < end && is_digit(*p)) {
-            fail_at(ps, p - 1, PLUME_JSON_ESYNTAX, "leading zero in number at offset %zu",
-                    (size_t)(p - 1 - ps->start));
+        if (p < end && plume_json_is_digit(*p)) {
+            plume_json_fail_number(ps, p - 1, PLUME_JSON_NUM_LEADING_ZERO);
             return NULL;
         }
     } else {
-        while (p < end && is_digit(*p)) {
+        while (p < end && plume_json_is_digit(*p)) {
             unsigned d = *p++ - '0';
             if (!nb->int_ovf &&
                 (__builtin_mul_overflow(m, 10, &m) || __builtin_add_overflow(m, d, &m)))
@@ -547,14 +490,12 @@ static const uint8_t *scan_number(parser_t *ps, const uint8_t *p, number_t *nb)
     int frac = 0;
     if (p < end && *p == '.') {
         p++;
-        if (p >= end || !is_digit(*p)) {
-            fail_at(ps, p, PLUME_JSON_ESYNTAX,
-                    "invalid number at offset %zu (expected a digit after '.')",
-                    (size_t)(p - ps->start));
+        if (p >= end || !plume_json_is_digit(*p)) {
+            plume_json_fail_number(ps, p, PLUME_JSON_NUM_FRACTION);
             return NULL;
         }
         nb->is_float = true;
-        while (p < end && is_digit(*p)) {
+        while (p < end && plume_json_is_digit(*p)) {
             unsigned d = *p++ - '0';
             if (!fast)
                 continue;
@@ -577,14 +518,12 @@ static const uint8_t *scan_number(parser_t *ps, const uint8_t *p, number_t *nb)
         bool eneg = false;
         if (p < end && (*p == '+' || *p == '-'))
             eneg = *p++ == '-';
-        if (p >= end || !is_digit(*p)) {
-            fail_at(ps, p, PLUME_JSON_ESYNTAX,
-                    "invalid number at offset %zu (expected a digit in the exponent)",
-                    (size_t)(p - ps->start));
+        if (p >= end || !plume_json_is_digit(*p)) {
+            plume_json_fail_number(ps, p, PLUME_JSON_NUM_EXPONENT);
             return NULL;
         }
         nb->is_float = true;
-        while (p < end && is_digit(*p)) {
+        while (p < end && plume_json_is_digit(*p)) {
             if (ex < 100000)
                 ex = ex * 10 + (*p - '0');
             p++;
@@ -644,13 +583,8 @@ static bool parse_value(parser_t *ps);
 
 static bool parse_literal(parser_t *ps, const char *word, size_t len, uint8_t byte)
 {
-    if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
-        /* point at the first byte that differs */
-        const uint8_t *q = ps->p;
-        for (size_t i = 0; i < len && q < ps->end && *q == (uint8_t)word[i]; i++)
-            q++;
-        return fail_unexpected(ps, q, NULL);
-    }
+    if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0)
+        return plume_json_fail_literal(ps, word, len);
     if (!room(ps, 1))
         return false;
     ps->out->data[ps->out->len++] = byte;
@@ -658,13 +592,6 @@ static bool parse_literal(parser_t *ps, const char *word, size_t len, uint8_t by
     return true;
 }
 
-static bool enter(parser_t *ps)
-{
-    if (UNLIKELY(++ps->depth > ps->max_depth))
-        return fail_at(ps, ps->p, PLUME_JSON_EDEPTH, "nesting deeper than %u at offset %zu",
-                       ps->max_depth, (size_t)(ps->p - ps->start));
-    return true;
-}
 
 /* Opens a container: a 5-byte header to be fixed by close_container(). */
 static bool open_container(parser_t *ps, size_t *off)
@@ -681,36 +608,17 @@ static bool open_container(parser_t *ps, size_t *off)
 static bool parse_key(parser_t *ps)
 {
     if (ps->p >= ps->end || *ps->p != '"')
-        return fail_unexpected(ps, ps->p, "a string key");
+        return plume_json_fail_unexpected(ps, ps->p, "a string key");
     if (!parse_string(ps))
         return false;
-    skip_ws(ps);
+    plume_json_skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != ':')
-        return fail_unexpected(ps, ps->p, "':'");
+        return plume_json_fail_unexpected(ps, ps->p, "':'");
     ps->p++;
-    skip_ws(ps);
+    plume_json_skip_ws(ps);
     return true;
 }
 
-/* After an element or member: returns 1 after a ',' (more follow), 0 after
- * the closing bracket, -1 on anything else (error recorded). */
-static int after_item(parser_t *ps, uint8_t close)
-{
-    skip_ws(ps);
-    if (ps->p < ps->end) {
-        if (*ps->p == ',') {
-            ps->p++;
-            skip_ws(ps);
-            return 1;
-        }
-        if (*ps->p == close) {
-            ps->p++;
-            return 0;
-        }
-    }
-    fail_unexpected(ps, ps->p, close == '}' ? "',' or '}'" : "',' or ']'");
-    return -1;
-}
 
 /* An array or object: elements (or key/value members) up to the closing
  * bracket, counted, then the header is fixed. */
@@ -719,9 +627,9 @@ static bool parse_container(parser_t *ps, bool is_map)
     size_t off;
     uint32_t count = 0;
     uint8_t close = is_map ? '}' : ']';
-    if (!enter(ps) || !open_container(ps, &off))
+    if (!plume_json_enter(ps) || !open_container(ps, &off))
         return false;
-    skip_ws(ps);
+    plume_json_skip_ws(ps);
     int more = 1;
     if (ps->p < ps->end && *ps->p == close) {
         ps->p++;
@@ -729,12 +637,11 @@ static bool parse_container(parser_t *ps, bool is_map)
     }
     while (more > 0) {
         if (UNLIKELY(count == UINT32_MAX))
-            return fail_at(ps, ps->p, PLUME_JSON_ETOOBIG, "container too large at offset %zu",
-                           (size_t)(ps->p - ps->start));
+            return plume_json_fail_too_big(ps, ps->p, "container too large");
         if ((is_map && !parse_key(ps)) || !parse_value(ps))
             return false;
         count++;
-        more = after_item(ps, close);
+        more = plume_json_after_item(ps, close);
     }
     if (more < 0)
         return false;
@@ -747,7 +654,7 @@ static bool parse_container(parser_t *ps, bool is_map)
 static bool parse_value(parser_t *ps)
 {
     if (UNLIKELY(ps->p >= ps->end))
-        return fail_unexpected(ps, ps->p, "a value");
+        return plume_json_fail_unexpected(ps, ps->p, "a value");
     switch (*ps->p) {
     case '"': return parse_string(ps);
     case '{': return parse_container(ps, true);
@@ -759,14 +666,14 @@ static bool parse_value(parser_t *ps)
     case '5': case '6': case '7': case '8': case '9':
         return parse_number(ps);
     default:
-        return fail_unexpected(ps, ps->p, "a value");
+        return plume_json_fail_unexpected(ps, ps->p, "a value");
     }
 }
 
 /* ---- entry points ---- */
 
-static void parser_init(parser_t *ps, const char *s, size_t n, plume_buf_t *out,
-                        const plume_json_opts_t *opts, plume_json_error_t *err)
+void plume_json_parser_init(parser_t *ps, const char *s, size_t n, plume_buf_t *out,
+                 const plume_json_opts_t *opts, plume_json_error_t *err)
 {
     ps->start = ps->p = (const uint8_t *)s;
     ps->end = ps->start + n;
@@ -776,6 +683,8 @@ static void parser_init(parser_t *ps, const char *s, size_t n, plume_buf_t *out,
     if (ps->max_depth > PLUME_JSON_MAX_DEPTH_LIMIT)
         ps->max_depth = PLUME_JSON_MAX_DEPTH_LIMIT;
     ps->check_utf8 = !(opts && opts->assume_utf8);
+    ps->flags = 0;
+    ps->str_off = ps->str_len = 0;
     ps->err = err;
     if (err) {
         err->status = PLUME_JSON_OK;
@@ -787,9 +696,9 @@ static void parser_init(parser_t *ps, const char *s, size_t n, plume_buf_t *out,
 /* After the value: only whitespace may follow. */
 static bool finish(parser_t *ps)
 {
-    skip_ws(ps);
+    plume_json_skip_ws(ps);
     if (ps->p != ps->end)
-        return fail_unexpected(ps, ps->p, "end of input after the value");
+        return plume_json_fail_unexpected(ps, ps->p, "end of input after the value");
     if (ps->out->failed)
         return fail_output(ps);
     return true;
@@ -800,12 +709,12 @@ bool plume_json_to_mp_opts(const char *s, size_t n, plume_buf_t *out,
 {
     parser_t ps;
     size_t len0 = out->len;
-    parser_init(&ps, s, n, out, opts, err);
+    plume_json_parser_init(&ps, s, n, out, opts, err);
     if (out->failed) {
         fail_output(&ps);
         return false;
     }
-    skip_ws(&ps);
+    plume_json_skip_ws(&ps);
     if (parse_value(&ps) && finish(&ps))
         return true;
     out->len = len0;
@@ -824,29 +733,28 @@ bool plume_json_object_walk(const char *s, size_t n, plume_buf_t *out,
     parser_t ps;
     size_t len0 = out->len;
     uint32_t count = 0;
-    parser_init(&ps, s, n, out, opts, err);
+    plume_json_parser_init(&ps, s, n, out, opts, err);
     *kept = 0;
     if (out->failed) {
         fail_output(&ps);
         return false;
     }
-    skip_ws(&ps);
+    plume_json_skip_ws(&ps);
     if (ps.p >= ps.end || *ps.p != '{') {
-        fail_unexpected(&ps, ps.p, "'{'");
+        plume_json_fail_unexpected(&ps, ps.p, "'{'");
         goto fail;
     }
-    if (!enter(&ps))
+    if (!plume_json_enter(&ps))
         goto fail;
     ps.p++;
-    skip_ws(&ps);
+    plume_json_skip_ws(&ps);
     if (ps.p < ps.end && *ps.p == '}') {
         ps.p++;
     } else {
         for (;;) {
             plume_json_member_t m;
             if (UNLIKELY(count == UINT32_MAX)) {
-                fail_at(&ps, ps.p, PLUME_JSON_ETOOBIG, "object too large at offset %zu",
-                        (size_t)(ps.p - ps.start));
+                plume_json_fail_too_big(&ps, ps.p, "object too large");
                 goto fail;
             }
             m.key_off = out->len;
@@ -868,7 +776,7 @@ bool plume_json_object_walk(const char *s, size_t n, plume_buf_t *out,
                 count++;
             else
                 out->len = m.key_off;
-            int more = after_item(&ps, '}');
+            int more = plume_json_after_item(&ps, '}');
             if (more < 0)
                 goto fail;
             if (more == 0)

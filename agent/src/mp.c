@@ -4,13 +4,22 @@
 
 #include <string.h>
 
+/* Makes room for k more bytes: the usual case (capacity left, which is never
+ * past the maximum) without a call. Same result as plume_buf_reserve(). */
+static inline bool room(plume_buf_t *b, size_t k)
+{
+    return b->cap - b->len >= k || plume_buf_reserve(b, k);
+}
+
 static void put_be(plume_buf_t *b, uint8_t tag, uint64_t v, int nbytes)
 {
-    uint8_t tmp[9];
-    tmp[0] = tag;
+    if (!room(b, (size_t)nbytes + 1))
+        return;
+    uint8_t *d = b->data + b->len;
+    d[0] = tag;
     for (int i = 0; i < nbytes; i++)
-        tmp[1 + i] = (uint8_t)(v >> (8 * (nbytes - 1 - i)));
-    plume_buf_append(b, tmp, (size_t)nbytes + 1);
+        d[1 + i] = (uint8_t)(v >> (8 * (nbytes - 1 - i)));
+    b->len += (size_t)nbytes + 1;
 }
 
 void plume_mp_nil(plume_buf_t *b) { plume_buf_append_byte(b, 0xc0); }
@@ -67,10 +76,21 @@ void plume_mp_str_header(plume_buf_t *b, size_t n)
         put_be(b, 0xdb, n, 4);
 }
 
+/* A short string (the usual key or value) is written with one reservation
+ * and no library call; longer ones, or a buffer out of room, take the
+ * general path. */
 void plume_mp_str(plume_buf_t *b, const char *s, size_t n)
 {
-    plume_mp_str_header(b, n);
-    plume_buf_append(b, s, n);
+    if (n >= 32 || !room(b, n + 1)) {
+        plume_mp_str_header(b, n);
+        plume_buf_append(b, s, n);
+        return;
+    }
+    uint8_t *d = b->data + b->len;
+    d[0] = (uint8_t)(0xa0 | n);
+    if (n)
+        memcpy(d + 1, s, n);
+    b->len += n + 1;
 }
 
 void plume_mp_cstr(plume_buf_t *b, const char *s) { plume_mp_str(b, s, strlen(s)); }
@@ -141,6 +161,10 @@ static uint64_t get_be(const uint8_t *p, int n)
     return v;
 }
 
+/* Reads one value header. The common one-byte forms (fixstr, positive
+ * fixint, fixmap) are handled first; every field of *v is written on every
+ * path (no memset of the whole struct): .u is zeroed, which also clears .b,
+ * .i, .f's bits and .count. */
 bool plume_mp_read(plume_mp_reader_t *r, plume_mp_value_t *v)
 {
     const uint8_t *p = r->p;
@@ -151,7 +175,26 @@ bool plume_mp_read(plume_mp_reader_t *r, plume_mp_value_t *v)
     size_t need = 0;     /* bytes of header after the tag */
     uint64_t payload = 0; /* str/bin/ext payload length */
 
-    memset(v, 0, sizeof(*v));
+    v->u = 0;
+    v->s = NULL;
+    v->len = 0;
+    v->ext_type = 0;
+    if ((c & 0xe0) == 0xa0) { /* fixstr: the usual key */
+        payload = c & 0x1f;
+        if (payload > avail - 1)
+            return false;
+        v->type = PLUME_MP_STR;
+        v->s = (const char *)p;
+        v->len = (uint32_t)payload;
+        r->p = p + payload;
+        return true;
+    }
+    if (c <= 0x7f) {
+        v->type = PLUME_MP_UINT;
+        v->u = c;
+        r->p = p;
+        return true;
+    }
 #define NEED(n)                      \
     do {                             \
         need = (n);                  \
@@ -301,10 +344,4 @@ bool plume_mp_skip(plume_mp_reader_t *r)
         return false;
     }
     return true;
-}
-
-bool plume_mp_str_eq(const plume_mp_value_t *v, const char *s)
-{
-    size_t n = strlen(s);
-    return v->type == PLUME_MP_STR && v->len == n && memcmp(v->s, s, n) == 0;
 }

@@ -80,7 +80,13 @@ bool plume_mp_read(plume_mp_reader_t *r, plume_mp_value_t *v);
 /* Skips one complete value, including nested elements. Depth-limited (64);
  * returns false on bad input or too deep. */
 bool plume_mp_skip(plume_mp_reader_t *r);
-/* True when `v` is a str equal to the NUL-terminated `s`. */
-bool plume_mp_str_eq(const plume_mp_value_t *v, const char *s);
+/* True when `v` is a str equal to the NUL-terminated `s`. Inline so that the
+ * length of a literal `s` is a constant: the lengths are compared first and
+ * the bytes only when they match. */
+static inline bool plume_mp_str_eq(const plume_mp_value_t *v, const char *s)
+{
+    size_t n = __builtin_strlen(s);
+    return v->type == PLUME_MP_STR && v->len == n && __builtin_memcmp(v->s, s, n) == 0;
+}
 
 #endif

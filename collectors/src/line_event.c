@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* One stdin line -> one event. See line_event.h for the rules.
  *
- * JSON and logfmt members are written straight into the event's "fields" map
- * as they are parsed (no intermediate tree). The time, level and message they
- * carry are noted on the way, as offsets into the output: the event is begun
- * with a 9-byte placeholder time that is patched in place at the end, and
- * level and message are appended after the fields. A line that turns out not
- * to parse is rolled back and written again as text. */
+ * A JSON object line normally takes the pass-through path: it is validated
+ * once (plume_json_object_scan, nothing converted), time/level/message are
+ * read from the few top-level members that can carry them, and the object's
+ * text becomes the event's "fields_json" as is, with "hints" saying which
+ * system names the user keys already use. Lines the pass-through cannot carry
+ * faithfully (a '_' key, which Axiom reserves and `_time` handling drops or
+ * renames; an unpaired surrogate escape or a number beyond float64's range,
+ * which converting changes) take the msgpack path instead.
+ *
+ * On the msgpack path, JSON and logfmt members are written straight into the
+ * event's "fields" map as they are parsed (no intermediate tree). The time,
+ * level and message they carry are noted on the way, as offsets into the
+ * output: the event is begun with a 9-byte placeholder time that is patched in
+ * place at the end, and level and message are appended after the fields. A
+ * line that turns out not to parse is rolled back and written again as
+ * text. */
 #include "line_event.h"
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -170,7 +181,8 @@ static bool on_json_member(void *ctx, const plume_buf_t *out, const plume_json_m
     return note_member(ctx, out, m->key, m->key_len, m->value_off, m->raw, m->raw_len);
 }
 
-typedef enum { DONE, OVERFLOW, SYNTAX, NOT_LOGFMT } outcome_t;
+/* SLOW: the pass-through path declined the line; use the msgpack path. */
+typedef enum { DONE, OVERFLOW, SYNTAX, NOT_LOGFMT, SLOW } outcome_t;
 
 /* A structured event under construction: begun with a placeholder time. */
 typedef struct structured {
@@ -231,6 +243,179 @@ static outcome_t json_event(const char *line, size_t n, const char *origin, uint
     }
     st.eb.nfields = kept;
     return structured_end(&st, out, recv_ns);
+}
+
+/* ---- JSON pass-through ---- */
+
+static bool force_slow_path; /* tests and fuzzers only */
+
+void plume_line_event_force_slow_path(bool on) { force_slow_path = on; }
+
+/* What the members of a pass-through line said, noted during the scan. */
+typedef struct fast {
+    unsigned hints;  /* PLUME_HINT_* bits of the top-level keys */
+    int time_rank, level_rank, msg_rank;
+    uint64_t time_ns;
+    plume_level_t level;
+    const char *msg_raw; /* the message member's JSON string text, quotes included */
+    size_t msg_raw_len;
+    bool msg_escaped;
+} fast_t;
+
+/* Room for a member value read as msgpack (see span_value). */
+typedef struct span_buf {
+    uint8_t small[256];
+    char *heap; /* set when a long escaped string needed more; caller frees */
+} span_buf_t;
+
+/* Reads a string or number member as the msgpack path would see it: a string
+ * without escapes points into the line, one with escapes is decoded into
+ * sb; a number is converted by the same code the msgpack path uses (into
+ * sb->small, as a buffer whose maximum is its capacity, so it never grows).
+ * False if that is impossible (out of memory). */
+static bool span_value(const plume_json_span_t *m, span_buf_t *sb, plume_mp_value_t *v)
+{
+    sb->heap = NULL;
+    if (m->raw[0] == '"') {
+        size_t n = m->raw_len - 2;
+        memset(v, 0, sizeof(*v));
+        v->type = PLUME_MP_STR;
+        if (!m->raw_escaped) {
+            v->s = m->raw + 1;
+            v->len = (uint32_t)n;
+            return true;
+        }
+        char *dst = n <= sizeof(sb->small) ? (char *)sb->small : (sb->heap = malloc(n));
+        if (!dst)
+            return false;
+        v->len = (uint32_t)plume_json_unescape(m->raw + 1, n, dst);
+        v->s = dst;
+        return true;
+    }
+    plume_buf_t b = {.data = sb->small, .cap = sizeof(sb->small), .max = sizeof(sb->small)};
+    plume_json_opts_t opts = {.assume_utf8 = true};
+    if (!plume_json_to_mp_opts(m->raw, m->raw_len, &b, &opts, NULL))
+        return false;
+    plume_mp_reader_t r;
+    plume_mp_reader_init(&r, b.data, b.len);
+    return plume_mp_read(&r, v);
+}
+
+/* The scan callback: stops at a '_' key (the line then takes the msgpack
+ * path), collects the hint bits, and notes time, level and message with the
+ * same names, ranks and value rules as note_member(). */
+static bool on_span(void *ctx, const plume_json_span_t *m)
+{
+    fast_t *fs = ctx;
+    if (m->key_len > 0 && m->key[0] == '_')
+        return false;
+    fs->hints |= plume_hint_for_key(m->key, m->key_len);
+    int rank = 0;
+    int kind = classify(m->key, m->key_len, &rank);
+    if (kind == KIND_NONE)
+        return true;
+    int *best = kind == KIND_TIME ? &fs->time_rank
+                : kind == KIND_LEVEL ? &fs->level_rank : &fs->msg_rank;
+    if (rank >= *best)
+        return true;
+    char c = m->raw[0];
+    if (kind == KIND_MSG) {
+        if (c == '"') {
+            fs->msg_rank = rank;
+            fs->msg_raw = m->raw;
+            fs->msg_raw_len = m->raw_len;
+            fs->msg_escaped = m->raw_escaped;
+        }
+        return true;
+    }
+    /* only strings and numbers can give a time or a level */
+    if (c != '"' && c != '-' && (c < '0' || c > '9'))
+        return true;
+    span_buf_t sb;
+    plume_mp_value_t v;
+    if (!span_value(m, &sb, &v))
+        return true;
+    if (kind == KIND_TIME) {
+        uint64_t ns;
+        if (time_from_value(&v, m->raw, m->raw_len, &ns)) {
+            fs->time_rank = rank;
+            fs->time_ns = ns;
+        }
+    } else {
+        plume_level_t l = level_from_value(&v);
+        if (l != PLUME_LEVEL_NONE) {
+            fs->level_rank = rank;
+            fs->level = l;
+        }
+    }
+    free(sb.heap);
+    return true;
+}
+
+/* Sets the message from a JSON string member (raw: its text with quotes).
+ * Escapes are decoded into out's spare room past the bytes the builder is
+ * about to write (key, header and at most raw_len bytes), so nothing moves
+ * or overlaps; if out cannot lend that room, into a heap copy. False only
+ * when no memory is left (out->failed is then set). */
+static bool set_message_json(plume_event_builder_t *eb, plume_buf_t *out, const char *raw,
+                             size_t raw_len, bool escaped)
+{
+    const char *s = raw + 1;
+    size_t n = raw_len - 2;
+    if (!escaped) {
+        plume_event_set_message(eb, s, n);
+        return true;
+    }
+    size_t gap = n + 16; /* "message" key (8 bytes) + str header (<= 5) + text (<= n) */
+    bool was_failed = out->failed;
+    if (plume_buf_reserve(out, gap + n)) {
+        char *tmp = (char *)out->data + out->len + gap;
+        plume_event_set_message(eb, tmp, plume_json_unescape(s, n, tmp));
+        return true;
+    }
+    out->failed = was_failed;
+    char *tmp = malloc(n ? n : 1);
+    if (!tmp) {
+        out->failed = true;
+        return false;
+    }
+    plume_event_set_message(eb, tmp, plume_json_unescape(s, n, tmp));
+    free(tmp);
+    return true;
+}
+
+/* The pass-through path: validate, note time/level/message, copy the object.
+ * Returns SLOW when the line must take the msgpack path, SYNTAX (with the
+ * same message as the msgpack path would give) when it is not JSON (or, with
+ * check_utf8, not UTF-8). Writes nothing unless it returns DONE or OVERFLOW. */
+static outcome_t json_fast_event(const char *line, size_t n, bool check_utf8, const char *origin,
+                                 uint64_t recv_ns, plume_buf_t *out, char *perr, size_t perr_size)
+{
+    fast_t fs = {.time_rank = NO_RANK, .level_rank = NO_RANK, .msg_rank = NO_RANK};
+    plume_json_opts_t opts = {.max_depth = PLUME_LINE_JSON_MAX_DEPTH, .assume_utf8 = !check_utf8};
+    plume_json_error_t jerr;
+    plume_json_scan_info_t info;
+    if (!plume_json_object_scan(line, n, &opts, on_span, &fs, &info, &jerr)) {
+        if (jerr.status == PLUME_JSON_ESTOPPED || jerr.status == PLUME_JSON_EOUTPUT)
+            return SLOW;
+        snprintf(perr, perr_size, "%s", jerr.msg);
+        return SYNTAX;
+    }
+    if (info.flags)
+        return SLOW;
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, out, fs.time_rank != NO_RANK ? fs.time_ns : recv_ns);
+    if (origin)
+        plume_event_set_origin(&eb, origin);
+    if (fs.hints)
+        plume_event_set_hints(&eb, fs.hints);
+    plume_event_set_fields_json(&eb, line + info.obj_off, info.obj_len);
+    if (fs.level_rank != NO_RANK)
+        plume_event_set_level(&eb, fs.level);
+    if (fs.msg_rank != NO_RANK &&
+        !set_message_json(&eb, out, fs.msg_raw, fs.msg_raw_len, fs.msg_escaped))
+        return OVERFLOW;
+    return plume_event_end(&eb) ? DONE : OVERFLOW;
 }
 
 static bool is_identifier(const char *k, size_t n)
@@ -347,11 +532,31 @@ bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_
     if (out->failed)
         return false;
 
+    /* A JSON line first tries the pass-through path with UTF-8 checks on:
+     * valid JSON is valid UTF-8, so for the usual line this one pass is also
+     * the UTF-8 check. Otherwise its verdict is kept for the line as is
+     * (SYNTAX: the error stands; SLOW: straight to the msgpack path) unless
+     * the line needs repairing first. */
+    char perr[160];
+    outcome_t pre = DONE; /* DONE here means "not tried" */
+    if (!truncated && !force_slow_path &&
+        (fmt == PLUME_FORMAT_JSON || (fmt == PLUME_FORMAT_AUTO && starts_with_brace(line, n)))) {
+        pre = json_fast_event(line, n, true, origin, recv_ns, out, perr, sizeof(perr));
+        if (pre == DONE) {
+            stats->json++;
+            return true;
+        }
+        out->len = start;
+        if (pre == OVERFLOW)
+            return false;
+    }
+
     /* A cut line may end inside a character: drop the partial character. */
     if (truncated)
         n -= plume_utf8_incomplete_tail(line, n);
     size_t valid = plume_utf8_valid_prefix(line, n);
     if (valid != n) {
+        pre = DONE; /* the repaired text is tried afresh */
         stats->invalid_utf8++;
         if (scratch) {
             plume_buf_reset(scratch);
@@ -366,11 +571,20 @@ bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_
         }
     }
 
-    char perr[160];
     outcome_t oc = NOT_LOGFMT;
     if (!truncated) {
         if (fmt == PLUME_FORMAT_JSON || (fmt == PLUME_FORMAT_AUTO && starts_with_brace(line, n))) {
-            oc = json_event(line, n, origin, recv_ns, out, perr, sizeof(perr));
+            if (pre != DONE)
+                oc = pre;
+            else if (force_slow_path)
+                oc = SLOW;
+            else
+                oc = json_fast_event(line, n, false, origin, recv_ns, out, perr, sizeof(perr));
+            if (oc == SLOW) {
+                out->len = start;
+                out->failed = false;
+                oc = json_event(line, n, origin, recv_ns, out, perr, sizeof(perr));
+            }
             if (oc == DONE)
                 stats->json++;
         } else if (fmt == PLUME_FORMAT_LOGFMT || fmt == PLUME_FORMAT_AUTO) {

@@ -11,7 +11,11 @@
  *           (plume_level_parse(), plus the numeric pino/bunyan levels
  *           10..60), "message" from `msg`/`message` (strings only). A `_time`
  *           member that gave the time is not copied into the fields (Axiom
- *           reserves `_` names); every other member is.
+ *           reserves `_` names); every other member is. A valid object
+ *           whose top-level keys never start with '_' is passed through
+ *           instead: "fields_json" holds its text (from '{' to '}') and
+ *           "hints" the system names its keys use; time, level and message
+ *           are read the same way (see line_event.c for the exceptions).
  *   logfmt  the pairs become fields (bare key -> true, `key=` or `key=""` ->
  *           ""); time, level and message from the same keys.
  *   text    message = the line.
@@ -60,6 +64,11 @@ typedef struct {
 bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
                          uint64_t recv_ns, const char *origin, plume_buf_t *out,
                          plume_buf_t *scratch, plume_line_stats_t *stats);
+
+/* Test-only switch: when on, JSON lines always take the msgpack path (so
+ * tests and fuzzers can compare both paths on the same input). Not thread
+ * safe; off by default. */
+void plume_line_event_force_slow_path(bool on);
 
 /* "auto", "json", "logfmt", "text" (case-insensitive) -> *fmt. */
 bool plume_line_format_parse(const char *s, plume_line_format_t *fmt);

@@ -70,7 +70,7 @@ static bool to_ns(int64_t secs, uint64_t frac_ns, uint64_t *ns)
 bool plume_time_parse_rfc3339(const char *s, size_t n, uint64_t *ns)
 {
     size_t i = 0;
-    unsigned year, mon, day, hh, mm, ss;
+    unsigned year = 0, mon = 0, day = 0, hh = 0, mm = 0, ss = 0;
     if (!digits(s, n, &i, 4, &year) || !expect(s, n, &i, '-') || !digits(s, n, &i, 2, &mon) ||
         !expect(s, n, &i, '-') || !digits(s, n, &i, 2, &day))
         return false;

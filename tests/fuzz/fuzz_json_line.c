@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness for the JSON side of the stdin collector: arbitrary bytes
  * go to plume_json_to_mp (default and shallow depth, with and without UTF-8
- * checks), to the object walker, and to plume_line_to_event in JSON and auto
- * modes (truncated or not, roomy or tight output buffer). Checked: nothing
- * crashes; success yields exactly one msgpack value (plume_mp_skip consumes
- * the whole output); failure restores the output; events are readable. */
+ * checks), to the object walker, to the validator and object scanner, and to
+ * plume_line_to_event in JSON and auto modes (truncated or not, roomy or tight
+ * output buffer). Checked: nothing crashes; success yields exactly one msgpack
+ * value (plume_mp_skip consumes the whole output); failure restores the
+ * output; events are readable; the validator and scanner give the
+ * converter's and walker's verdicts and errors; and whenever a line took the
+ * pass-through path, its Axiom and plain NDJSON lines decode to the same keys
+ * and values as those of the same line forced onto the msgpack path. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "axiom_encode.h"
 #include "event.h"
 #include "json_parse.h"
 #include "line_event.h"
@@ -46,6 +51,35 @@ static void check_exactly_one(const plume_buf_t *b, size_t from, bool use_skip)
     CHECK(r.p == r.end);
 }
 
+static void same_error(const plume_json_error_t *a, const plume_json_error_t *b)
+{
+    CHECK(a->status == b->status && a->offset == b->offset && strcmp(a->msg, b->msg) == 0);
+}
+
+/* The validator and scanner agree with the converter and walker. */
+static void validate_agrees(const char *s, size_t n, const plume_json_opts_t *opts,
+                            plume_buf_t *out)
+{
+    plume_json_error_t ea, eb;
+    plume_buf_reset(out);
+    bool conv = plume_json_to_mp_opts(s, n, out, opts, &ea);
+    bool val = plume_json_validate(s, n, opts, NULL, &eb);
+    CHECK(conv == val);
+    if (!conv)
+        same_error(&ea, &eb);
+    uint32_t kept;
+    plume_json_scan_info_t info;
+    plume_buf_reset(out);
+    bool walk = plume_json_object_walk(s, n, out, opts, NULL, NULL, &kept, &ea);
+    bool scan = plume_json_object_scan(s, n, opts, NULL, NULL, &info, &eb);
+    CHECK(walk == scan);
+    if (!walk)
+        same_error(&ea, &eb);
+    else
+        CHECK(info.members == kept && s[info.obj_off] == '{' &&
+              s[info.obj_off + info.obj_len - 1] == '}');
+}
+
 static void json_direct(const char *s, size_t n, plume_buf_t *out)
 {
     plume_json_error_t err;
@@ -74,6 +108,13 @@ static void json_direct(const char *s, size_t n, plume_buf_t *out)
     if (plume_utf8_valid(s, n))
         CHECK(ok == ok2);
 
+    validate_agrees(s, n, NULL, out);
+    validate_agrees(s, n, &shallow, out);
+    validate_agrees(s, n, &lax, out);
+    plume_json_opts_t line_opts = {.max_depth = PLUME_LINE_JSON_MAX_DEPTH, .assume_utf8 = true};
+    if (plume_utf8_valid(s, n))
+        validate_agrees(s, n, &line_opts, out);
+
     uint32_t kept;
     plume_buf_reset(out);
     if (plume_json_object_walk(s, n, out, &shallow, NULL, NULL, &kept, &err)) {
@@ -85,6 +126,114 @@ static void json_direct(const char *s, size_t n, plume_buf_t *out)
     } else {
         CHECK(out->len == 0);
     }
+}
+
+static double as_double(const plume_mp_value_t *v)
+{
+    return v->type == PLUME_MP_FLOAT ? v->f : v->type == PLUME_MP_INT ? (double)v->i : (double)v->u;
+}
+
+/* Semantic equality of two msgpack values: numbers as numbers (a float
+ * written as "100" reads back as an integer), everything else exactly. */
+static bool mp_same(plume_mp_reader_t *a, plume_mp_reader_t *b, int depth)
+{
+    plume_mp_value_t x, y;
+    if (depth > 200 || !plume_mp_read(a, &x) || !plume_mp_read(b, &y))
+        return false;
+    bool xn = x.type == PLUME_MP_INT || x.type == PLUME_MP_UINT || x.type == PLUME_MP_FLOAT;
+    bool yn = y.type == PLUME_MP_INT || y.type == PLUME_MP_UINT || y.type == PLUME_MP_FLOAT;
+    if (xn && yn) {
+        if (x.type != PLUME_MP_FLOAT && y.type != PLUME_MP_FLOAT)
+            return x.type == y.type && x.u == y.u;
+        return as_double(&x) == as_double(&y);
+    }
+    if (x.type != y.type)
+        return false;
+    switch (x.type) {
+    case PLUME_MP_STR:
+        return x.len == y.len && memcmp(x.s, y.s, x.len) == 0;
+    case PLUME_MP_BOOL:
+        return x.b == y.b;
+    case PLUME_MP_NIL:
+        return true;
+    case PLUME_MP_ARRAY:
+    case PLUME_MP_MAP: {
+        if (x.count != y.count)
+            return false;
+        uint64_t k = x.type == PLUME_MP_MAP ? 2ull * x.count : x.count;
+        for (uint64_t i = 0; i < k; i++)
+            if (!mp_same(a, b, depth + 1))
+                return false;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Encodes both events with fn and checks the two lines decode alike. */
+static void same_lines(bool (*fn)(plume_buf_t *, const uint8_t *, size_t), const plume_buf_t *fast,
+                       const plume_buf_t *slow)
+{
+    plume_buf_t la, lb, da, db;
+    plume_buf_init(&la, 0);
+    plume_buf_init(&lb, 0);
+    plume_buf_init(&da, 0);
+    plume_buf_init(&db, 0);
+    CHECK(fn(&la, fast->data, fast->len));
+    CHECK(fn(&lb, slow->data, slow->len));
+    CHECK(la.data[la.len - 1] == '\n' && !memchr(la.data, '\n', la.len - 1));
+    CHECK(plume_json_to_mp((const char *)la.data, la.len - 1, &da, NULL));
+    CHECK(plume_json_to_mp((const char *)lb.data, lb.len - 1, &db, NULL));
+    plume_mp_reader_t ra, rb;
+    plume_mp_reader_init(&ra, da.data, da.len);
+    plume_mp_reader_init(&rb, db.data, db.len);
+    CHECK(mp_same(&ra, &rb, 0) && ra.p == ra.end && rb.p == rb.end);
+    plume_buf_free(&la);
+    plume_buf_free(&lb);
+    plume_buf_free(&da);
+    plume_buf_free(&db);
+}
+
+/* The event in out took the pass-through path: check its text, its hints,
+ * and that the msgpack path's event for the same line encodes alike. */
+static void cross_check(const char *s, size_t n, plume_line_format_t fmt, const plume_buf_t *out,
+                        const plume_event_view_t *ev)
+{
+    plume_buf_t conv, slow, scratch;
+    plume_buf_init(&conv, 0);
+    plume_buf_init(&slow, 0);
+    plume_buf_init(&scratch, 0);
+    CHECK(!ev->fields && plume_utf8_valid(ev->fields_json, ev->fields_json_len));
+    CHECK(plume_json_to_mp(ev->fields_json, ev->fields_json_len, &conv, NULL));
+    plume_mp_reader_t r;
+    plume_mp_value_t m, k;
+    plume_mp_reader_init(&r, conv.data, conv.len);
+    CHECK(plume_mp_read(&r, &m) && m.type == PLUME_MP_MAP);
+    unsigned hints = 0;
+    for (uint32_t i = 0; i < m.count; i++) {
+        CHECK(plume_mp_read(&r, &k) && k.type == PLUME_MP_STR);
+        CHECK(!(k.len > 0 && k.s[0] == '_'));
+        hints |= plume_hint_for_key(k.s, k.len);
+        CHECK(plume_mp_skip(&r));
+    }
+    CHECK(hints == ev->hints);
+
+    plume_line_event_force_slow_path(true);
+    bool ok = plume_line_to_event(s, n, false, fmt, 1700000000000000000ull, "stdin", &slow,
+                                  &scratch, NULL);
+    plume_line_event_force_slow_path(false);
+    CHECK(ok);
+    plume_event_view_t sv;
+    CHECK(plume_event_view(slow.data, slow.len, &sv));
+    CHECK(sv.fields && !sv.fields_json && sv.time_ns == ev->time_ns && sv.level == ev->level);
+    CHECK((sv.message == NULL) == (ev->message == NULL) && sv.message_len == ev->message_len);
+    CHECK(!sv.message || memcmp(sv.message, ev->message, sv.message_len) == 0);
+    same_lines(plume_axiom_encode_event, out, &slow);
+    same_lines(plume_ndjson_encode_event, out, &slow);
+    plume_buf_free(&conv);
+    plume_buf_free(&slow);
+    plume_buf_free(&scratch);
 }
 
 static void line(const char *s, size_t n, plume_line_format_t fmt, bool truncated, size_t max)
@@ -103,7 +252,9 @@ static void line(const char *s, size_t n, plume_line_format_t fmt, bool truncate
         if (ev.message)
             CHECK(plume_utf8_valid(ev.message, ev.message_len));
         if (truncated)
-            CHECK(ev.truncated && !ev.parse_error && !ev.fields);
+            CHECK(ev.truncated && !ev.parse_error && !ev.fields && !ev.fields_json);
+        if (ev.fields_json && max == 0)
+            cross_check(s, n, fmt, &out, &ev);
     } else {
         CHECK(max != 0 && out.failed && out.len == 0);
     }

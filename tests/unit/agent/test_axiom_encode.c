@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Axiom and plain NDJSON encoding of events: exact lines for representative
  * events ('_' renaming, level/message suppression, nested values, escaping,
- * invalid UTF-8), invalid events, output bounds, and mutated events. */
+ * invalid UTF-8), invalid events, output bounds, and mutated events; the same
+ * for events carrying "fields_json" + "hints" (text copied, hints as the
+ * suppression bits, the converted fallbacks for LF and terminal-unsafe
+ * characters). */
 #include "test_support.h"
 #include <cmocka.h>
 #include <stdio.h>
@@ -349,6 +352,158 @@ static void mutated_events(void **state)
     plume_buf_free(&ev);
 }
 
+/* An event whose fields are the JSON text `json`, with level warn, message
+ * "m", origin "sdk", truncated and parse_error "bad", and the given hints. */
+static void build_json(plume_buf_t *b, const char *json, unsigned hints)
+{
+    plume_event_builder_t eb;
+    plume_buf_reset(b);
+    plume_event_begin(&eb, b, T0);
+    plume_event_set_level(&eb, PLUME_LEVEL_WARN);
+    plume_event_set_message(&eb, "m", 1);
+    plume_event_set_origin(&eb, "sdk");
+    plume_event_set_hints(&eb, hints);
+    plume_event_set_fields_json(&eb, json, strlen(json));
+    plume_event_set_truncated(&eb);
+    plume_event_set_parse_error(&eb, "bad");
+    assert_true(plume_event_end(&eb));
+}
+
+#define TAIL ",\"level\":\"warn\",\"message\":\"m\",\"truncated\":true,\"parse_error\":\"bad\"}\n"
+
+static void fields_json_copied(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    build_json(&ev, "{\"a\":1.50,\"b\":[1,{\"c\":\"\\u00e9\\n\"}],\"n\":null}", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\":1.50,"
+                        "\"b\":[1,{\"c\":\"\\u00e9\\n\"}],\"n\":null" TAIL);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\":1.50,"
+                        "\"b\":[1,{\"c\":\"\\u00e9\\n\"}],\"n\":null,"
+                        "\"level\":\"warn\",\"message\":\"m\",\"origin\":\"sdk\","
+                        "\"truncated\":true,\"parse_error\":\"bad\"}\n");
+    /* empty objects add nothing; inner whitespace is kept, leading dropped */
+    build_json(&ev, "{}", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), "{\"_time\":\"" TS "\"" TAIL);
+    build_json(&ev, "{ \t\r }", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev), "{\"_time\":\"" TS "\"" TAIL);
+    build_json(&ev, "{ \"a\" : 1 }", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\" : 1 " TAIL);
+    plume_buf_free(&ev);
+}
+
+static void fields_json_hints_suppress(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    build_json(&ev, "{\"level\":\"x\"}", PLUME_HINT_LEVEL);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"level\":\"x\",\"message\":\"m\","
+                        "\"truncated\":true,\"parse_error\":\"bad\"}\n");
+    build_json(&ev, "{\"msg\":\"x\"}", PLUME_HINT_MESSAGE);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"msg\":\"x\",\"level\":\"warn\",\"truncated\":true,"
+                        "\"parse_error\":\"bad\"}\n");
+    build_json(&ev, "{\"truncated\":1,\"parse_error\":2}",
+               PLUME_HINT_TRUNCATED | PLUME_HINT_PARSE_ERROR);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"truncated\":1,\"parse_error\":2,"
+                        "\"level\":\"warn\",\"message\":\"m\"}\n");
+    build_json(&ev, "{\"origin\":1}", PLUME_HINT_ORIGIN);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"origin\":1,\"level\":\"warn\",\"message\":\"m\","
+                        "\"truncated\":true,\"parse_error\":\"bad\"}\n");
+    /* the hints are trusted: the text itself is not searched */
+    build_json(&ev, "{\"k\":1}", PLUME_HINT_ALL);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev), "{\"_time\":\"" TS "\",\"k\":1}\n");
+    build_json(&ev, "{\"level\":1}", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"level\":1" TAIL);
+    plume_buf_free(&ev);
+}
+
+static void fields_json_converted_cases(void **state)
+{
+    (void)state;
+    plume_buf_t ev;
+    plume_buf_init(&ev, 0);
+    /* a raw LF would split the line: converted, written like "fields" */
+    build_json(&ev, "{\"a\":\n 1.50,\n\"msg\":\"x\"}", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\":1.5,\"msg\":\"x\",\"level\":\"warn\","
+                        "\"truncated\":true,\"parse_error\":\"bad\"}\n");
+    /* terminal-unsafe characters: raw for Axiom, escaped in the plain flavour */
+    build_json(&ev, "{\"a\":\"x\xe2\x80\xaey\x7f\xc2\x85\"}", 0);
+    assert_string_equal(line(plume_axiom_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\":\"x\xe2\x80\xaey\x7f\xc2\x85\"" TAIL);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\":\"x\\u202ey\\u007f\\u0085\","
+                        "\"level\":\"warn\",\"message\":\"m\",\"origin\":\"sdk\","
+                        "\"truncated\":true,\"parse_error\":\"bad\"}\n");
+    /* harmless neighbours are copied */
+    build_json(&ev, "{\"a\":\"\xe2\x80\xa7\xc2\xa0\xe2\x81\xa5\"}", 0);
+    assert_string_equal(line(plume_ndjson_encode_event, &ev),
+                        "{\"_time\":\"" TS "\",\"a\":\"\xe2\x80\xa7\xc2\xa0\xe2\x81\xa5\","
+                        "\"level\":\"warn\",\"message\":\"m\",\"origin\":\"sdk\","
+                        "\"truncated\":true,\"parse_error\":\"bad\"}\n");
+    /* text that is not a JSON object (a broken promise) is refused when it
+     * has to be converted */
+    build_json(&ev, "{\"a\":\n}", 0);
+    expect_rejected(ev.data, ev.len);
+    plume_buf_free(&ev);
+}
+
+static void fields_json_bounds_and_mutations(void **state)
+{
+    (void)state;
+    plume_buf_t ev, out;
+    plume_buf_init(&ev, 0);
+    build_json(&ev, "{\"user\":\"bob\",\"n\":[1,2,3],\"msg\":\"hello\"}", PLUME_HINT_MESSAGE);
+    plume_buf_init(&out, 0);
+    assert_true(plume_axiom_encode_event(&out, ev.data, ev.len));
+    size_t one = out.len;
+    plume_buf_free(&out);
+    for (size_t max = 1; max < one; max++) {
+        plume_buf_t small;
+        plume_buf_init(&small, max);
+        assert_false(plume_axiom_encode_event(&small, ev.data, ev.len));
+        assert_true(small.failed);
+        assert_int_equal(small.len, 0);
+        plume_buf_free(&small);
+    }
+    /* byte flips: never a crash, and a produced line is one line */
+    uint8_t *copy = malloc(ev.len);
+    uint64_t x = 5;
+    int accepted = 0;
+    plume_buf_init(&out, 0);
+    for (int i = 0; i < 20000; i++) {
+        memcpy(copy, ev.data, ev.len);
+        for (int f = 0; f < 1 + i % 3; f++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            copy[(x >> 33) % ev.len] = (uint8_t)(x >> 20);
+        }
+        encode_fn fn = i % 2 ? plume_axiom_encode_event : plume_ndjson_encode_event;
+        plume_buf_reset(&out);
+        if (fn(&out, copy, ev.len)) {
+            accepted++;
+            assert_int_equal(out.data[0], '{');
+            assert_int_equal(out.data[out.len - 1], '\n');
+            assert_null(memchr(out.data, '\n', out.len - 1));
+        } else {
+            assert_int_equal(out.len, 0);
+        }
+    }
+    assert_true(accepted > 0);
+    free(copy);
+    plume_buf_free(&out);
+    plume_buf_free(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +515,10 @@ int main(void)
         cmocka_unit_test(invalid_events),
         cmocka_unit_test(output_bounds),
         cmocka_unit_test(mutated_events),
+        cmocka_unit_test(fields_json_copied),
+        cmocka_unit_test(fields_json_hints_suppress),
+        cmocka_unit_test(fields_json_converted_cases),
+        cmocka_unit_test(fields_json_bounds_and_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,7 +120,7 @@ static void builtin_defaults(void **state)
     assert_string_equal(c.agent.data_dir, "/var/lib/plume");
     assert_int_equal(c.agent.log_level, PLUME_LOG_INFO);
     assert_int_equal(c.agent.shutdown_timeout_ms, 30000);
-    assert_int_equal(c.agent.max_memory, 64u << 20);
+    assert_int_equal(c.agent.max_memory, 32u << 20);
 
     assert_false(c.stdin_source.enabled);
     assert_int_equal(c.stdin_source.format, PLUME_STDIN_AUTO);
@@ -243,7 +243,7 @@ static void user_file_overrides_only_what_it_sets(void **state)
         {"[sinks.file]\nmax_files = 9\n", "max_files = 9"},
         /* Dotted keys and inline tables address the same settings. */
         {"sinks.file.path = \"/tmp/ev.ndjson\"\n", "path = \"/tmp/ev.ndjson\""},
-        {"sinks = { axiom = { max_in_flight = 7 } }\n", "max_in_flight = 7"},
+        {"sinks = { axiom = { max_in_flight = 5 } }\n", "max_in_flight = 5"},
     };
     plume_config_t def;
     assert_true(plume_config_load(&def, NULL, err, sizeof(err)));

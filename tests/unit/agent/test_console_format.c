@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Console lines: exact text for representative events, colours, value
  * quoting, nested values, markers, and that nothing from an event can reach
- * the terminal as a raw control sequence. */
+ * the terminal as a raw control sequence; events carrying "fields_json"
+ * render like the same fields as msgpack. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <math.h>
@@ -261,6 +262,48 @@ static void invalid_and_bounds(void **state)
     plume_buf_free(&ev);
 }
 
+/* An event with level info, message "msg" and fields given as JSON text. */
+static void build_json(plume_buf_t *b, const char *json)
+{
+    plume_event_builder_t eb;
+    plume_buf_reset(b);
+    plume_event_begin(&eb, b, T0);
+    plume_event_set_level(&eb, PLUME_LEVEL_INFO);
+    plume_event_set_message(&eb, "msg", 3);
+    plume_event_set_hints(&eb, PLUME_HINT_MESSAGE);
+    plume_event_set_fields_json(&eb, json, strlen(json));
+    assert_true(plume_event_end(&eb));
+}
+
+static void fields_json_rendered_like_fields(void **state)
+{
+    (void)state;
+    plume_buf_t ev, evm;
+    plume_buf_init(&ev, 0);
+    plume_buf_init(&evm, 0);
+    build_json(&ev, "{\"key\":\"value\", \"key2\":\"quoted value\"}");
+    const char *kv[] = {"key", "value", "key2", "quoted value", NULL};
+    build(&evm, PLUME_LEVEL_INFO, "msg", kv);
+    char *want = strdup(render(&evm, true));
+    assert_string_equal(render(&ev, true), want);
+    free(want);
+    assert_string_equal(render(&ev, false),
+                        TS " INFO  msg  key=value key2=\"quoted value\"\n");
+
+    build_json(&ev, "{\"n\":null,\"f\":1.50,\"u\":18446744073709551615,\"map\":{\"a\":[1,\"x y\"]},"
+                    "\"esc\":\"\\u001b[31m\\u202e\",\"_k\":-5}");
+    assert_string_equal(render(&ev, false),
+                        TS " INFO  msg  n=null f=1.5 u=18446744073709551615 "
+                           "map={\"a\":[1,\"x y\"]} esc=\"\\x1b[31m\\u202e\" _k=-5\n");
+    build_json(&ev, "{}");
+    assert_string_equal(render(&ev, false), TS " INFO  msg\n");
+    /* text that does not convert (a broken promise) shows no fields */
+    build_json(&ev, "{\"a\":}");
+    assert_string_equal(render(&ev, false), TS " INFO  msg\n");
+    plume_buf_free(&ev);
+    plume_buf_free(&evm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +314,7 @@ int main(void)
         cmocka_unit_test(markers),
         cmocka_unit_test(no_terminal_injection),
         cmocka_unit_test(invalid_and_bounds),
+        cmocka_unit_test(fields_json_rendered_like_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

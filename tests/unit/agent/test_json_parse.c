@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON -> msgpack: exact output bytes, numbers, strings and escapes, container
  * headers, depth limit, error messages and offsets, output overflow, and the
- * object walker used by line_event. */
+ * object walker used by line_event. The validation mode (json_scan.c) is
+ * checked against this converter in test_json_scan.c. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <math.h>

@@ -2,7 +2,15 @@
 /* Lines -> events: every rule of line_event.h (formats, auto detection, time /
  * level / message sources and priorities, `_time` handling, fallbacks to text
  * with parse_error, truncation, UTF-8 repair, origin, overflow, depth), plus
- * a replay of the fuzz seed corpora through every mode. */
+ * a replay of the fuzz seed corpora through every mode.
+ *
+ * JSON lines may take the pass-through path ("fields_json" + "hints") or the
+ * msgpack path ("fields"). Every line converted here is also converted with
+ * the msgpack path forced, and the two events must agree: same time, level,
+ * message, markers; the pass-through text converts to exactly the members the
+ * msgpack path wrote; the hints are the names among them; and the Axiom and
+ * plain NDJSON lines of both events decode to the same keys and values. The
+ * field helpers read either form. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <dirent.h>
@@ -10,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axiom_encode.h"
 #include "event.h"
+#include "json_parse.h"
 #include "line_event.h"
 #include "mp.h"
 
@@ -21,6 +31,11 @@ typedef struct fx {
     plume_buf_t out, scratch;
     plume_line_stats_t st;
     plume_event_view_t ev;
+    plume_buf_t conv;      /* fields_json converted to msgpack */
+    const uint8_t *fields; /* the fields map, from either form */
+    size_t fields_len;
+    plume_buf_t slow, slow_scratch, enc_a, enc_b, dec_a, dec_b;
+    int fast_events;       /* events that took the pass-through path */
 } fx_t;
 
 static int setup(void **state)
@@ -28,6 +43,10 @@ static int setup(void **state)
     fx_t *f = calloc(1, sizeof(*f));
     plume_buf_init(&f->out, 0);
     plume_buf_init(&f->scratch, 0);
+    plume_buf_t *bufs[] = {&f->conv, &f->slow, &f->slow_scratch, &f->enc_a,
+                           &f->enc_b, &f->dec_a, &f->dec_b};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        plume_buf_init(bufs[i], 0);
     *state = f;
     return 0;
 }
@@ -37,8 +56,149 @@ static int teardown(void **state)
     fx_t *f = *state;
     plume_buf_free(&f->out);
     plume_buf_free(&f->scratch);
+    plume_buf_t *bufs[] = {&f->conv, &f->slow, &f->slow_scratch, &f->enc_a,
+                           &f->enc_b, &f->dec_a, &f->dec_b};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        plume_buf_free(bufs[i]);
+    plume_line_event_force_slow_path(false);
     free(f);
     return 0;
+}
+
+static double as_double(const plume_mp_value_t *v)
+{
+    return v->type == PLUME_MP_FLOAT ? v->f : v->type == PLUME_MP_INT ? (double)v->i : (double)v->u;
+}
+
+/* Semantic equality of two msgpack values (the decoded NDJSON lines): same
+ * structure, same strings; numbers equal as numbers (a float written as "100"
+ * reads back as an integer). Advances both readers. */
+static bool mp_same(plume_mp_reader_t *a, plume_mp_reader_t *b, int depth)
+{
+    plume_mp_value_t x, y;
+    if (depth > 200 || !plume_mp_read(a, &x) || !plume_mp_read(b, &y))
+        return false;
+    bool xn = x.type == PLUME_MP_INT || x.type == PLUME_MP_UINT || x.type == PLUME_MP_FLOAT;
+    bool yn = y.type == PLUME_MP_INT || y.type == PLUME_MP_UINT || y.type == PLUME_MP_FLOAT;
+    if (xn && yn) {
+        if (x.type == PLUME_MP_FLOAT || y.type == PLUME_MP_FLOAT) {
+            return as_double(&x) == as_double(&y);
+        }
+        return x.type == y.type && x.u == y.u;
+    }
+    if (x.type != y.type)
+        return false;
+    switch (x.type) {
+    case PLUME_MP_STR:
+        return x.len == y.len && memcmp(x.s, y.s, x.len) == 0;
+    case PLUME_MP_BOOL:
+        return x.b == y.b;
+    case PLUME_MP_NIL:
+        return true;
+    case PLUME_MP_ARRAY:
+    case PLUME_MP_MAP: {
+        if (x.count != y.count)
+            return false;
+        uint64_t k = x.type == PLUME_MP_MAP ? 2ull * x.count : x.count;
+        for (uint64_t i = 0; i < k; i++)
+            if (!mp_same(a, b, depth + 1))
+                return false;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Both encoders' lines for the two events decode to the same JSON. */
+static void assert_same_lines(fx_t *f, const plume_buf_t *fast, const plume_buf_t *slow)
+{
+    bool (*fns[2])(plume_buf_t *, const uint8_t *, size_t) = {plume_axiom_encode_event,
+                                                              plume_ndjson_encode_event};
+    for (int i = 0; i < 2; i++) {
+        plume_buf_reset(&f->enc_a);
+        plume_buf_reset(&f->enc_b);
+        assert_true(fns[i](&f->enc_a, fast->data, fast->len));
+        assert_true(fns[i](&f->enc_b, slow->data, slow->len));
+        assert_int_equal(f->enc_a.data[f->enc_a.len - 1], '\n');
+        assert_null(memchr(f->enc_a.data, '\n', f->enc_a.len - 1));
+        plume_buf_reset(&f->dec_a);
+        plume_buf_reset(&f->dec_b);
+        plume_json_error_t err;
+        if (!plume_json_to_mp((const char *)f->enc_a.data, f->enc_a.len - 1, &f->dec_a, &err))
+            fail_msg("fast line is not JSON: %s: %.*s", err.msg, (int)f->enc_a.len, f->enc_a.data);
+        assert_true(
+            plume_json_to_mp((const char *)f->enc_b.data, f->enc_b.len - 1, &f->dec_b, NULL));
+        plume_mp_reader_t ra, rb;
+        plume_mp_reader_init(&ra, f->dec_a.data, f->dec_a.len);
+        plume_mp_reader_init(&rb, f->dec_b.data, f->dec_b.len);
+        if (!mp_same(&ra, &rb, 0))
+            fail_msg("lines differ:\n%.*s%.*s", (int)f->enc_a.len, f->enc_a.data,
+                     (int)f->enc_b.len, f->enc_b.data);
+    }
+}
+
+static void assert_same_str(const char *a, size_t an, const char *b, size_t bn)
+{
+    assert_true((a == NULL) == (b == NULL));
+    assert_int_equal(an, bn);
+    if (a)
+        assert_memory_equal(a, b, an);
+}
+
+/* The event in f->ev took the pass-through path: convert the same line on
+ * the msgpack path and compare everything. */
+static void check_against_slow_path(fx_t *f, const char *line, size_t n, plume_line_format_t fmt,
+                                    bool truncated)
+{
+    const plume_event_view_t *ev = &f->ev;
+    assert_null(ev->fields);
+    /* the text converts to a map whose top-level keys never start with '_' */
+    plume_buf_reset(&f->conv);
+    plume_json_error_t err;
+    if (!plume_json_to_mp(ev->fields_json, ev->fields_json_len, &f->conv, &err))
+        fail_msg("fields_json is not JSON: %s", err.msg);
+    f->fields = f->conv.data;
+    f->fields_len = f->conv.len;
+
+    plume_line_event_force_slow_path(true);
+    plume_buf_reset(&f->slow);
+    plume_line_stats_t st = {0};
+    assert_true(plume_line_to_event(line, n, truncated, fmt, RECV, "stdin", &f->slow,
+                                    &f->slow_scratch, &st));
+    plume_line_event_force_slow_path(false);
+    assert_true(st.json == 1);
+    plume_event_view_t sv;
+    assert_true(plume_event_view(f->slow.data, f->slow.len, &sv));
+    assert_null(sv.fields_json);
+    assert_non_null(sv.fields);
+    assert_true(sv.time_ns == ev->time_ns);
+    assert_int_equal(sv.level, ev->level);
+    assert_same_str(sv.message, sv.message_len, ev->message, ev->message_len);
+    assert_same_str(sv.origin, sv.origin_len, ev->origin, ev->origin_len);
+    assert_same_str(sv.parse_error, sv.parse_error_len, ev->parse_error, ev->parse_error_len);
+    assert_int_equal(sv.truncated, ev->truncated);
+
+    /* same members, byte for byte after the map headers; hints = their names */
+    plume_mp_reader_t a, b;
+    plume_mp_value_t ma, mb, k;
+    plume_mp_reader_init(&a, f->conv.data, f->conv.len);
+    plume_mp_reader_init(&b, sv.fields, sv.fields_len);
+    assert_true(plume_mp_read(&a, &ma) && ma.type == PLUME_MP_MAP);
+    assert_true(plume_mp_read(&b, &mb) && mb.type == PLUME_MP_MAP);
+    assert_int_equal(ma.count, mb.count);
+    assert_int_equal(a.end - a.p, b.end - b.p);
+    assert_memory_equal(a.p, b.p, (size_t)(a.end - a.p));
+    unsigned hints = 0;
+    for (uint32_t i = 0; i < ma.count; i++) {
+        assert_true(plume_mp_read(&a, &k) && k.type == PLUME_MP_STR);
+        assert_false(k.len > 0 && k.s[0] == '_');
+        hints |= plume_hint_for_key(k.s, k.len);
+        assert_true(plume_mp_skip(&a));
+    }
+    assert_int_equal(hints, ev->hints);
+    assert_same_lines(f, &f->out, &f->slow);
+    f->fast_events++;
 }
 
 /* Converts one line and checks the output is exactly one readable event. */
@@ -54,6 +214,10 @@ static void run_n(fx_t *f, const char *line, size_t n, plume_line_format_t fmt, 
     assert_true(plume_event_view(f->out.data, f->out.len, &f->ev));
     assert_int_equal(f->ev.origin_len, 5);
     assert_memory_equal(f->ev.origin, "stdin", 5);
+    f->fields = f->ev.fields;
+    f->fields_len = f->ev.fields_len;
+    if (f->ev.fields_json)
+        check_against_slow_path(f, line, n, fmt, truncated);
 }
 
 static void run(fx_t *f, const char *line, plume_line_format_t fmt)
@@ -63,11 +227,11 @@ static void run(fx_t *f, const char *line, plume_line_format_t fmt)
 
 static uint32_t nfields(const fx_t *f)
 {
-    if (!f->ev.fields)
+    if (!f->fields)
         return 0;
     plume_mp_reader_t r;
     plume_mp_value_t v;
-    plume_mp_reader_init(&r, f->ev.fields, f->ev.fields_len);
+    plume_mp_reader_init(&r, f->fields, f->fields_len);
     assert_true(plume_mp_read(&r, &v));
     assert_int_equal(v.type, PLUME_MP_MAP);
     return v.count;
@@ -78,9 +242,9 @@ static bool field_at(const fx_t *f, uint32_t idx, plume_mp_value_t *k, plume_mp_
 {
     plume_mp_reader_t r;
     plume_mp_value_t m;
-    if (!f->ev.fields)
+    if (!f->fields)
         return false;
-    plume_mp_reader_init(&r, f->ev.fields, f->ev.fields_len);
+    plume_mp_reader_init(&r, f->fields, f->fields_len);
     assert_true(plume_mp_read(&r, &m));
     for (uint32_t i = 0; i < m.count; i++) {
         assert_true(plume_mp_read(&r, k));
@@ -151,7 +315,7 @@ static void json_fields_in_order(void **state)
     assert_true(f->st.json == 1 && f->st.text == 0 && f->st.parse_errors == 0);
     /* an empty object still gives an (empty) fields map */
     run(f, " {} ", PLUME_FORMAT_JSON);
-    assert_non_null(f->ev.fields);
+    assert_non_null(f->fields);
     assert_int_equal(nfields(f), 0);
 }
 
@@ -267,7 +431,7 @@ static void json_invalid_becomes_text(void **state)
     run(f, "{\"a\":1", PLUME_FORMAT_JSON);
     assert_message(f, "{\"a\":1");
     assert_parse_error(f, "unexpected end of input at offset 6 (expected ',' or '}')");
-    assert_null(f->ev.fields);
+    assert_null(f->fields);
     assert_true(f->ev.time_ns == RECV);
     assert_true(f->st.parse_errors == 1 && f->st.text == 1 && f->st.json == 0);
     run(f, "[1,2]", PLUME_FORMAT_JSON);
@@ -305,6 +469,171 @@ static void json_depth(void **state)
     line[n] = ']';
     run(f, line, PLUME_FORMAT_JSON);
     assert_parse_error(f, "nesting deeper than 63 at offset 67");
+}
+
+static void assert_fields_json(const fx_t *f, const char *want)
+{
+    if (!f->ev.fields_json)
+        fail_msg("no fields_json, want %s", want);
+    assert_int_equal(f->ev.fields_json_len, strlen(want));
+    assert_memory_equal(f->ev.fields_json, want, f->ev.fields_json_len);
+}
+
+/* A valid object line without '_' keys is carried as its text, with hints. */
+static void json_pass_through(void **state)
+{
+    fx_t *f = *state;
+    run(f, "  {\"level\":\"warn\", \"msg\":\"hi\\n\\u00e9\",\"n\":1.50,\"o\":{\"a\":[1,2]}} \t",
+        PLUME_FORMAT_JSON);
+    assert_fields_json(f, "{\"level\":\"warn\", \"msg\":\"hi\\n\\u00e9\",\"n\":1.50,"
+                          "\"o\":{\"a\":[1,2]}}");
+    assert_int_equal(f->ev.hints, PLUME_HINT_LEVEL | PLUME_HINT_MESSAGE);
+    assert_int_equal(f->ev.level, PLUME_LEVEL_WARN);
+    assert_message(f, "hi\n\xc3\xa9"); /* escapes decoded */
+    assert_true(f->st.json == 1 && f->st.text == 0);
+    run(f, "{\"msg\":\"j\"}", PLUME_FORMAT_AUTO);
+    assert_fields_json(f, "{\"msg\":\"j\"}");
+    assert_message(f, "j");
+
+    run(f, "{}", PLUME_FORMAT_JSON);
+    assert_fields_json(f, "{}");
+    assert_int_equal(f->ev.hints, 0);
+    run(f, "{ \n }", PLUME_FORMAT_JSON);
+    assert_fields_json(f, "{ \n }");
+
+    run(f, "{\"severity\":1,\"message\":2,\"origin\":3,\"truncated\":4,\"parse_error\":5}",
+        PLUME_FORMAT_JSON);
+    assert_int_equal(f->ev.hints, PLUME_HINT_ALL);
+    assert_null(f->ev.message); /* not a string */
+    run(f, "{\"Level\":1,\"msgs\":2,\"a\":{\"level\":3}}", PLUME_FORMAT_JSON);
+    assert_int_equal(f->ev.hints, 0); /* near misses and nested keys do not count */
+
+    /* escaped keys are decoded for the hints and the time/level/message names */
+    run(f, "{\"\\u006cevel\":\"error\",\"m\\u0073g\":\"x\"}", PLUME_FORMAT_JSON);
+    assert_non_null(f->ev.fields_json);
+    assert_int_equal(f->ev.level, PLUME_LEVEL_ERROR);
+    assert_int_equal(f->ev.hints, PLUME_HINT_LEVEL | PLUME_HINT_MESSAGE);
+    assert_message(f, "x");
+
+    /* time and level from numbers and escaped strings */
+    run(f, "{\"ts\":1.709210096e9}", PLUME_FORMAT_JSON);
+    assert_non_null(f->ev.fields_json);
+    assert_true(f->ev.time_ns == T2024);
+    run(f, "{\"timestamp\":1709210096.123456789}", PLUME_FORMAT_JSON);
+    assert_true(f->ev.time_ns == T2024 + 123456789);
+    run(f, "{\"time\":\"2024-02-29T12:34:56\\u005a\"}", PLUME_FORMAT_JSON);
+    assert_non_null(f->ev.fields_json);
+    assert_true(f->ev.time_ns == T2024);
+    run(f, "{\"level\":30,\"lvl\":\"error\"}", PLUME_FORMAT_JSON);
+    assert_int_equal(f->ev.level, PLUME_LEVEL_INFO);
+    run(f, "{\"lvl\":\"\\u0077arn\",\"time\":-1,\"ts\":true}", PLUME_FORMAT_JSON);
+    assert_int_equal(f->ev.level, PLUME_LEVEL_WARN);
+    assert_true(f->ev.time_ns == RECV);
+
+    /* long escaped values and keys (heap copies) */
+    char line[2000];
+    int n = snprintf(line, sizeof(line),
+                     "{\"time\":\"%0400d\\n\",\"k%0400d\\t\":1,\"msg\":\"%0300d\\\"\"}", 0, 0, 0);
+    assert_true(n > 0 && (size_t)n < sizeof(line));
+    run(f, line, PLUME_FORMAT_JSON);
+    assert_non_null(f->ev.fields_json);
+    assert_true(f->ev.time_ns == RECV);
+    assert_int_equal(f->ev.message_len, 301);
+    assert_int_equal(f->ev.message[300], '"');
+
+    /* invalid UTF-8 is repaired first; the repaired text is what is kept */
+    run(f, "{\"a\":\"x\xff\"}", PLUME_FORMAT_JSON);
+    assert_fields_json(f, "{\"a\":\"x\xef\xbf\xbd\"}");
+    assert_int_equal(f->fast_events, 14); /* every line above */
+}
+
+/* Lines the pass-through cannot carry faithfully take the msgpack path; near
+ * misses do not. */
+static void json_msgpack_path_cases(void **state)
+{
+    fx_t *f = *state;
+    static const char *slow[] = {
+        "{\"_time\":\"2024-02-29T12:34:56Z\",\"a\":1}",
+        "{\"a\":1,\"_x\":2}",
+        "{\"_\":1}",
+        "{\"\\u005fx\":1}",             /* '_' once decoded */
+        "{\"a\":\"\\ud800\"}",          /* lone surrogate */
+        "{\"a\":[\"x\\udc00y\"]}",
+        "{\"a\":1e400}",                /* would be infinite */
+        "{\"a\":-1.5E+301}",
+        "{\"a\":{\"b\":[1e-400]}}",      /* would be 0 */
+        "{\"a\":0.00001e-299}",
+        "{\"a\":12345678901234567890e282}",
+        "{\"a\":0e99999}",               /* zero, but an exponent out of range */
+    };
+    for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+        run(f, slow[i], PLUME_FORMAT_JSON);
+        if (!f->ev.fields || f->ev.fields_json)
+            fail_msg("%s: not on the msgpack path", slow[i]);
+        assert_null(f->ev.parse_error);
+    }
+    static const char *fast[] = {
+        "{\"a_\":1}", "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":1e300}",
+        "{\"a\":-1.7976931348623157e300}",
+        "{\"a\":1e-300}", "{\"a\":0.000001}", "{\"a\":123456789012345678901234567890}",
+        "{\"a\":0.00001e-295}", "{\"a\":12345678901234567890e280}",
+        "{\"a\":\"_x\"}", "{\"b\":{\"_c\":1}}",
+    };
+    for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++) {
+        run(f, fast[i], PLUME_FORMAT_JSON);
+        if (f->ev.fields || !f->ev.fields_json)
+            fail_msg("%s: not passed through", fast[i]);
+    }
+    assert_true(f->st.json == sizeof(slow) / sizeof(slow[0]) + sizeof(fast) / sizeof(fast[0]));
+
+    /* the test switch */
+    plume_line_event_force_slow_path(true);
+    plume_buf_reset(&f->out);
+    assert_true(plume_line_to_event("{\"a\":1}", 7, false, PLUME_FORMAT_JSON, RECV, NULL, &f->out,
+                                    &f->scratch, NULL));
+    assert_true(plume_event_view(f->out.data, f->out.len, &f->ev));
+    assert_non_null(f->ev.fields);
+    plume_line_event_force_slow_path(false);
+    run(f, "{\"a\":1}", PLUME_FORMAT_JSON);
+    assert_non_null(f->ev.fields_json);
+}
+
+/* An escaped message near the output maximum: the event is produced iff it
+ * fits, and is then the same bytes whichever way the message was decoded. */
+static void json_escaped_message_at_limit(void **state)
+{
+    (void)state;
+    char line[1200];
+    int n = snprintf(line, sizeof(line), "{\"a\":1,\"msg\":\"");
+    for (int i = 0; i < 100; i++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "ab\\n\\u00e9");
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "\"}");
+    plume_buf_t want, out, scratch;
+    plume_buf_init(&want, 0);
+    plume_buf_init(&scratch, 0);
+    assert_true(plume_line_to_event(line, (size_t)n, false, PLUME_FORMAT_JSON, 1, "stdin", &want,
+                                    &scratch, NULL));
+    plume_event_view_t ev;
+    assert_true(plume_event_view(want.data, want.len, &ev));
+    assert_non_null(ev.fields_json);
+    assert_int_equal(ev.message_len, 500);
+    for (size_t max = want.len - 40; max < want.len + 700; max++) {
+        plume_buf_init(&out, max);
+        bool ok = plume_line_to_event(line, (size_t)n, false, PLUME_FORMAT_JSON, 1, "stdin", &out,
+                                      &scratch, NULL);
+        assert_int_equal(ok, max >= want.len);
+        if (ok) {
+            assert_int_equal(out.len, want.len);
+            assert_memory_equal(out.data, want.data, want.len);
+            assert_false(out.failed);
+        } else {
+            assert_int_equal(out.len, 0);
+            assert_true(out.failed);
+        }
+        plume_buf_free(&out);
+    }
+    plume_buf_free(&want);
+    plume_buf_free(&scratch);
 }
 
 static void logfmt_lines(void **state)
@@ -345,7 +674,7 @@ static void logfmt_lines(void **state)
     run(f, "a=1 b==2", PLUME_FORMAT_LOGFMT);
     assert_message(f, "a=1 b==2");
     assert_parse_error(f, "unexpected '=' at offset 6");
-    assert_null(f->ev.fields);
+    assert_null(f->fields);
     run(f, "a=\"open", PLUME_FORMAT_LOGFMT);
     assert_parse_error(f, "unterminated quoted value at offset 7");
     assert_true(f->st.parse_errors == 2);
@@ -384,12 +713,12 @@ static void auto_detection(void **state)
         run(f, texts[i], PLUME_FORMAT_AUTO);
         assert_message(f, texts[i]);
         assert_null(f->ev.parse_error);
-        assert_null(f->ev.fields);
+        assert_null(f->fields);
     }
     assert_true(f->st.text == 1 + sizeof(texts) / sizeof(texts[0]));
     assert_true(f->st.parse_errors == 1);
     run(f, "_port=8080 starting", PLUME_FORMAT_AUTO);
-    assert_non_null(f->ev.fields); /* leading pair, half the tokens are pairs */
+    assert_non_null(f->fields); /* leading pair, half the tokens are pairs */
 }
 
 static void text_mode(void **state)
@@ -397,7 +726,7 @@ static void text_mode(void **state)
     fx_t *f = *state;
     run(f, "{\"level\":\"error\",\"msg\":\"x\"}", PLUME_FORMAT_TEXT);
     assert_message(f, "{\"level\":\"error\",\"msg\":\"x\"}");
-    assert_null(f->ev.fields);
+    assert_null(f->fields);
     assert_null(f->ev.parse_error);
     assert_int_equal(f->ev.level, PLUME_LEVEL_NONE);
     assert_true(f->ev.time_ns == RECV);
@@ -414,10 +743,10 @@ static void truncated_lines(void **state)
         assert_true(f->ev.truncated);
         assert_message(f, "{\"a\":\"abc");
         assert_null(f->ev.parse_error);
-        assert_null(f->ev.fields);
+        assert_null(f->fields);
         run_n(f, "a=1 b=2", 7, fmts[i], true);
         assert_true(f->ev.truncated);
-        assert_null(f->ev.fields);
+        assert_null(f->fields);
     }
     assert_true(f->st.text == 8 && f->st.parse_errors == 0);
     /* a character cut in half is dropped, not replaced */
@@ -445,7 +774,7 @@ static void invalid_utf8_repaired(void **state)
     assert_field_str(f, "k", "v\xef\xbf\xbd");
     /* a key with U+FFFD is refused by logfmt: text in auto mode */
     run(f, "k\xff=1", PLUME_FORMAT_AUTO);
-    assert_null(f->ev.fields);
+    assert_null(f->fields);
     assert_true(f->st.invalid_utf8 == 4);
 }
 
@@ -581,6 +910,9 @@ int main(void)
         T(json_message),
         T(json_invalid_becomes_text),
         T(json_depth),
+        T(json_pass_through),
+        T(json_msgpack_path_cases),
+        T(json_escaped_message_at_limit),
         T(logfmt_lines),
         T(auto_detection),
         T(text_mode),
