@@ -33,6 +33,21 @@ class ConfigTest(AgentTestCase):
         self.assertRegex(out, r"(?m)^.*token.*$", "the token setting is listed (masked)")
         self.assertEqual(self.rx.requests, [], "--check-config sends nothing")
 
+    def test_shipped_configs_are_valid(self):
+        """agent.toml and every example config pass --check-config."""
+        src = os.environ.get("PLUME_SOURCE_DIR",
+                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+        paths = [os.path.join(src, "agent.toml")]
+        for root, _, files in os.walk(os.path.join(src, "examples")):
+            paths += [os.path.join(root, f) for f in files if f.endswith(".toml")]
+        self.assertGreaterEqual(len(paths), 2)
+        ws = self.workspace()
+        for path in paths:
+            res = self.agent(ws, args=["--config", path, "--check-config"], stdin=b"",
+                             config=False, env={"PLUME_DATA_DIR": ws.data_dir}).wait(30)
+            self.assertExit(res, 0)
+            self.assertIn("configuration OK", res.stdout.decode())
+
     def write_and_check(self, lines, want_line, want_cols, *needles):
         """Writes a config from lines, runs --check-config, expects exit 2 and
         `path:line:col:` (col one of want_cols, any if None) plus the needles
