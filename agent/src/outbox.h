@@ -21,7 +21,7 @@
  * All functions are thread-safe (one internal mutex; file writes and reads of
  * batch bodies happen outside it). One outbox directory belongs to one process at
  * a time: open takes an exclusive lock (flock on <dir>/.lock). The file format is
- * documented at the top of outbox.c. */
+ * documented at the top of outbox_file.c. */
 #ifndef PLUME_OUTBOX_H
 #define PLUME_OUTBOX_H
 
