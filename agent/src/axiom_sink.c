@@ -76,11 +76,12 @@ void plume_axiom_ingest_url(const plume_axiom_config_t *cfg, char *out, size_t o
         snprintf(out, outlen, "%.*s/v1/datasets/%s/ingest", (int)n, url, ds);
 }
 
-/* A sealed batch goes to the worker thread: compressed and stored there. */
-static void on_seal(void *arg, const uint8_t *body, size_t len, uint32_t count)
+/* A sealed batch goes to the worker thread (which takes the buffer, no copy):
+ * compressed and stored there. */
+static void on_seal(void *arg, plume_buf_t *body, uint32_t count)
 {
     axiom_sink_t *s = arg;
-    if (!plume_batch_worker_submit(s->worker, body, len, count)) {
+    if (!plume_batch_worker_submit_buf(s->worker, body, count)) {
         PLOG_ERROR("axiom: out of memory queueing a batch of %" PRIu32 " events; dropped", count);
         s->metrics->dropped_encode += count;
     }

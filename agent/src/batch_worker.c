@@ -3,7 +3,11 @@
  *
  * Two singly linked lists under one mutex: `todo` (loop thread -> worker) and
  * `done` (worker -> loop thread). The worker signals `done` through an eventfd
- * that the loop watches. Job bodies are owned by the job until it is stored. */
+ * that the loop watches. Job bodies are owned by the job until it is stored;
+ * then one body allocation may be kept as `spare` (under mu) for the next
+ * submit_buf to swap in, so that steady batching neither copies nor allocates
+ * (and does not fault in fresh pages). The spare is kept only while queued
+ * bytes plus its capacity stay within max_queued. */
 #include "batch_worker.h"
 
 #include <errno.h>
@@ -21,6 +25,7 @@ typedef struct job {
     struct job *next;
     uint8_t *body;
     size_t len;
+    size_t cap; /* body's allocation (>= len) */
     plume_batch_result_t res;
 } job_t;
 
@@ -41,6 +46,8 @@ struct plume_batch_worker {
     job_t *done_head, *done_tail;
     size_t queued_bytes;
     bool stop;
+    uint8_t *spare; /* a stored job's body allocation, for submit_buf */
+    size_t spare_cap;
     /* loop thread only */
     size_t outstanding;
     uint64_t pending_events;
@@ -96,11 +103,21 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         store(w, j);
-        free(j->body);
-        j->body = NULL;
 
         pthread_mutex_lock(&w->mu);
         w->queued_bytes -= j->len;
+        uint8_t *drop = j->body;
+        if (!w->spare && j->cap > 0 && w->queued_bytes + j->cap <= w->max_queued) {
+            w->spare = j->body;
+            w->spare_cap = j->cap;
+            drop = NULL;
+        }
+        j->body = NULL;
+        if (drop) {
+            pthread_mutex_unlock(&w->mu);
+            free(drop);
+            pthread_mutex_lock(&w->mu);
+        }
         push(&w->done_head, &w->done_tail, j);
         uint64_t one = 1;
         ssize_t r = write(w->efd, &one, sizeof(one));
@@ -178,6 +195,7 @@ bool plume_batch_worker_submit(plume_batch_worker_t *w, const void *body, size_t
     memcpy(copy, body, len);
     j->body = copy;
     j->len = len;
+    j->cap = len ? len : 1;
     j->res.events = events;
     w->outstanding++;
     w->pending_events += events;
@@ -186,6 +204,31 @@ bool plume_batch_worker_submit(plume_batch_worker_t *w, const void *body, size_t
     w->queued_bytes += len;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
+    return true;
+}
+
+bool plume_batch_worker_submit_buf(plume_batch_worker_t *w, plume_buf_t *body, uint32_t events)
+{
+    job_t *j = calloc(1, sizeof(*j));
+    if (!j)
+        return false;
+    j->body = body->data;
+    j->len = body->len;
+    j->cap = body->cap;
+    j->res.events = events;
+    w->outstanding++;
+    w->pending_events += events;
+    pthread_mutex_lock(&w->mu);
+    push(&w->todo_head, &w->todo_tail, j);
+    w->queued_bytes += j->len;
+    body->data = w->spare;
+    body->cap = w->spare_cap;
+    w->spare = NULL;
+    w->spare_cap = 0;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    body->len = 0;
+    body->failed = false;
     return true;
 }
 
@@ -221,6 +264,7 @@ void plume_batch_worker_free(plume_batch_worker_t *w)
         plume_loop_unwatch(w->loop, w->efd);
         close(w->efd);
     }
+    free(w->spare);
     plume_compressor_free(w->z);
     plume_buf_free(&w->out);
     pthread_cond_destroy(&w->cv);

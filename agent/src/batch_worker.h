@@ -3,7 +3,8 @@
  * thread, so that the loop thread keeps parsing while zstd/gzip runs (the
  * two cores work in a pipeline).
  *
- * The loop thread submits a sealed batch body (copied into a queue entry). The
+ * The loop thread submits a sealed batch body (copied into a queue entry, or
+ * handed over with submit_buf, which swaps in a recycled buffer). The
  * worker compresses it, writes it to the outbox, and reports back on the loop
  * thread through an eventfd: `stored` runs there for each batch, in order, with
  * the outbox's result. Queued bytes are bounded by the caller: full() tells
@@ -40,6 +41,12 @@ plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t 
 /* Queues a copy of body[0..len) holding `events` events. Returns false only when
  * out of memory (the caller counts the events as dropped). */
 bool plume_batch_worker_submit(plume_batch_worker_t *w, const void *body, size_t len, uint32_t events);
+/* Queues body's bytes (holding `events` events) without copying them: the
+ * worker takes body's allocation and body gets an empty one in exchange (a
+ * buffer of an earlier batch when one is spare, else none; max is kept). The
+ * queued length counts towards max_queued as with submit(). Returns false only
+ * when out of memory (body is then left as it was). */
+bool plume_batch_worker_submit_buf(plume_batch_worker_t *w, plume_buf_t *body, uint32_t events);
 bool plume_batch_worker_full(const plume_batch_worker_t *w);
 /* No batch queued, being compressed, or waiting for its `stored` callback. */
 bool plume_batch_worker_idle(const plume_batch_worker_t *w);

@@ -49,7 +49,7 @@ void plume_batcher_seal(plume_batcher_t *b)
         plume_timer_stop(b->age_timer);
     if (b->count == 0)
         return;
-    b->seal_cb(b->arg, b->body.data, b->body.len, b->count);
+    b->seal_cb(b->arg, &b->body, b->count);
     plume_buf_reset(&b->body);
     b->count = 0;
 }

@@ -5,8 +5,11 @@
  * it past max_bytes, or when its first event is max_age_ms old (a loop timer).
  * Events are encoded straight into the open batch (plume_batcher_begin/commit),
  * so the hot path copies nothing. An event bigger than max_bytes on its own
- * still goes out, alone in its batch. The seal callback receives the body and
- * must consume it before returning (the buffer is reused). */
+ * still goes out, alone in its batch. The seal callback receives the body
+ * buffer and must either consume its bytes before returning (the buffer is then
+ * reset and reused) or take them by swapping the buffer's allocation for
+ * another one (data/cap; len and failed are reset after the callback, max must
+ * stay), which saves copying the batch. */
 #ifndef PLUME_BATCHER_H
 #define PLUME_BATCHER_H
 
@@ -23,7 +26,7 @@ typedef struct plume_batch_limits {
     uint64_t max_age_ms;
 } plume_batch_limits_t;
 
-typedef void (*plume_batch_seal_cb)(void *arg, const uint8_t *body, size_t len, uint32_t count);
+typedef void (*plume_batch_seal_cb)(void *arg, plume_buf_t *body, uint32_t count);
 
 typedef struct plume_batcher {
     plume_batch_limits_t limits;

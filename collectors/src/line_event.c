@@ -90,6 +90,55 @@ static int classify(const char *k, size_t n, int *rank)
 #undef IS
 }
 
+/* The last RFC 3339 time parsed, by its "YYYY-MM-DDTHH:MM:SS" head and the
+ * zone text after the fraction: log lines come in time order, so most share
+ * both with the line before and only the fraction differs. Per thread. */
+typedef struct time_cache {
+    bool valid;
+    uint8_t tail_len;
+    char head[19];
+    char tail[8];
+    uint64_t base_ns; /* the time with a zero fraction */
+} time_cache_t;
+
+static _Thread_local time_cache_t tcache;
+
+/* plume_time_parse_rfc3339() with the cache: same result for every input.
+ * A string whose head and zone match the cached ones is valid exactly when
+ * its fraction is (one or more digits, or none with no '.'), since the
+ * parser checks each part on its own; only the final addition can differ. */
+static bool parse_rfc3339_cached(const char *s, size_t n, uint64_t *ns)
+{
+    if (n < 20)
+        return plume_time_parse_rfc3339(s, n, ns);
+    size_t i = 19;
+    uint64_t frac = 0;
+    bool frac_ok = true;
+    if (s[19] == '.' || s[19] == ',') {
+        int nd = 0;
+        for (i = 20; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+            if (nd < 9)
+                frac = frac * 10 + (uint64_t)(s[i] - '0');
+        frac_ok = nd > 0;
+        for (; nd < 9; nd++)
+            frac *= 10;
+    }
+    size_t tail_len = n - i;
+    if (frac_ok && tcache.valid && tail_len == tcache.tail_len &&
+        memcmp(s, tcache.head, 19) == 0 && memcmp(s + i, tcache.tail, tail_len) == 0)
+        return !__builtin_add_overflow(tcache.base_ns, frac, ns);
+    if (!plume_time_parse_rfc3339(s, n, ns))
+        return false;
+    if (frac_ok && tail_len <= sizeof(tcache.tail) && *ns >= frac) {
+        tcache.valid = true;
+        tcache.tail_len = (uint8_t)tail_len;
+        memcpy(tcache.head, s, 19);
+        memcpy(tcache.tail, s + i, tail_len);
+        tcache.base_ns = *ns - frac;
+    }
+    return true;
+}
+
 /* Time from a member value: RFC 3339 or numeric text, or an epoch number
  * (its JSON text `raw`, when known, is read exactly). */
 static bool time_from_value(const plume_mp_value_t *v, const char *raw, size_t raw_len,
@@ -97,7 +146,7 @@ static bool time_from_value(const plume_mp_value_t *v, const char *raw, size_t r
 {
     switch (v->type) {
     case PLUME_MP_STR:
-        return plume_time_parse_rfc3339(v->s, v->len, ns) ||
+        return parse_rfc3339_cached(v->s, v->len, ns) ||
                plume_time_from_epoch_str(v->s, v->len, ns);
     case PLUME_MP_UINT:
         return v->u <= INT64_MAX && plume_time_from_epoch_int((int64_t)v->u, ns);

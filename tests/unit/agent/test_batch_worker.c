@@ -107,6 +107,43 @@ static void stores_compressed_batches_in_order(void **state)
     plume_batch_worker_free(w);
 }
 
+/* submit_buf hands the allocation over (no copy): the caller's buffer comes
+ * back empty with its max kept, and what was stored is exactly what was in it. */
+static void submit_buf_takes_the_allocation(void **state)
+{
+    fixture_t *fx = *state;
+    plume_batch_worker_t *w =
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1u << 20, on_stored, fx);
+    plume_buf_t b;
+    plume_buf_init(&b, 4096);
+    for (int round = 0; round < 3; round++) {
+        plume_buf_reset(&b);
+        char line[32];
+        int n = snprintf(line, sizeof(line), "{\"round\":%d}\n", round);
+        assert_true(plume_buf_append(&b, line, (size_t)n));
+        uint8_t *given = b.data;
+        assert_true(plume_batch_worker_submit_buf(w, &b, 1));
+        assert_int_equal(b.len, 0);
+        assert_int_equal(b.max, 4096);
+        assert_true(b.data != given); /* never the buffer that was handed over */
+        wait_stored(fx, round + 1);
+    }
+    for (int round = 0; round < 3; round++) {
+        plume_outbox_id_t id;
+        plume_buf_t body;
+        char err[256], want[32];
+        plume_buf_init(&body, 0);
+        assert_true(plume_outbox_next(fx->ob, &id));
+        assert_int_equal(plume_outbox_load(fx->ob, id, NULL, &body, err, sizeof(err)), 0);
+        int n = snprintf(want, sizeof(want), "{\"round\":%d}\n", round);
+        assert_int_equal(body.len, (size_t)n);
+        assert_memory_equal(body.data, want, body.len);
+        plume_buf_free(&body);
+    }
+    plume_buf_free(&b);
+    plume_batch_worker_free(w);
+}
+
 static void free_stores_what_is_queued(void **state)
 {
     fixture_t *fx = *state;
@@ -173,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(stores_compressed_batches_in_order),
+        T(submit_buf_takes_the_allocation),
         T(free_stores_what_is_queued),
         T(full_while_queued_bytes_exceed_the_bound),
         T(outbox_error_is_reported),

@@ -3,6 +3,7 @@
  * not fit opens the next batch; nothing lost or duplicated: the sealed bodies
  * concatenated equal the committed events), an oversized event alone, events
  * past max_event_bytes refused, discarded and overflowing encodes, empty seals,
+ * a seal callback that takes the body buffer,
  * and age-based sealing on the real event loop, waited for with a deadline. */
 #include "test_support.h"
 #include <cmocka.h>
@@ -43,9 +44,11 @@ static size_t count_newlines(const uint8_t *p, size_t n)
 
 /* Seal callback: records the batch. Every test event ends with '\n', so a
  * body must hold exactly `count` newlines. */
-static void on_seal(void *arg, const uint8_t *body, size_t len, uint32_t count)
+static void on_seal(void *arg, plume_buf_t *buf, uint32_t count)
 {
     rec_t *r = arg;
+    const uint8_t *body = buf->data;
+    size_t len = buf->len;
     assert_true(r->n < MAX_BATCHES);
     assert_true(count > 0);
     assert_int_equal(count_newlines(body, len), count);
@@ -147,6 +150,54 @@ static void max_events_one(void **state)
     }
     plume_batcher_free(&b);
     rec_free(r);
+}
+
+/* Seal callback that takes the body's allocation (swapping in an empty one,
+ * as the Axiom sink does through the batch worker) and keeps each body. */
+typedef struct taker {
+    uint8_t *bodies[16];
+    size_t lens[16];
+    size_t n;
+} taker_t;
+
+static void on_seal_take(void *arg, plume_buf_t *body, uint32_t count)
+{
+    taker_t *t = arg;
+    assert_true(t->n < 16);
+    assert_int_equal(count_newlines(body->data, body->len), count);
+    t->bodies[t->n] = body->data;
+    t->lens[t->n] = body->len;
+    t->n++;
+    body->data = NULL;
+    body->cap = 0;
+}
+
+/* A callback that takes the buffer: every sealed body stays intact after later
+ * batches (no reuse of a taken buffer), including the event spilled into the
+ * next batch, and their concatenation equals the committed events. */
+static void seal_callback_may_take_the_buffer(void **state)
+{
+    (void)state;
+    taker_t t = {0};
+    plume_buf_t input, all;
+    plume_buf_init(&input, 0);
+    plume_buf_init(&all, 0);
+    plume_batcher_t b;
+    plume_batch_limits_t lim = {1000, 100, 1000};
+    assert_true(plume_batcher_init(&b, NULL, &lim, 200, on_seal_take, &t));
+    for (unsigned i = 0; i < 10; i++)
+        assert_true(add(&b, 30, i, &input));
+    plume_batcher_seal(&b);
+    assert_int_equal(t.n, 4); /* 3 + 3 + 3 + 1 events */
+    for (size_t i = 0; i < t.n; i++) {
+        assert_int_equal(t.lens[i], i < 3 ? 90 : 30);
+        assert_true(plume_buf_append(&all, t.bodies[i], t.lens[i]));
+        free(t.bodies[i]);
+    }
+    assert_same(&all, &input);
+    plume_batcher_free(&b);
+    plume_buf_free(&input);
+    plume_buf_free(&all);
 }
 
 /* 30-byte events, 100-byte batches: the 4th event does not fit, so the first
@@ -555,6 +606,7 @@ int main(void)
         cmocka_unit_test(count_limit),
         cmocka_unit_test(max_events_one),
         cmocka_unit_test(byte_limit_spills_to_next_batch),
+        cmocka_unit_test(seal_callback_may_take_the_buffer),
         cmocka_unit_test(byte_limit_exact_fill_seals),
         cmocka_unit_test(oversized_event_alone),
         cmocka_unit_test(event_past_max_event_bytes_refused),

@@ -23,6 +23,7 @@
 #include "json_parse.h"
 #include "line_event.h"
 #include "mp.h"
+#include "timeparse.h"
 
 #define RECV 1111111111000000000ull
 #define T2024 1709210096000000000ull /* 2024-02-29T12:34:56Z */
@@ -865,6 +866,33 @@ static void format_names(void **state)
     assert_string_equal(plume_line_format_name(PLUME_FORMAT_LOGFMT), "logfmt");
 }
 
+/* The JSON path caches the date and second of the previous line's time; every
+ * line must still get exactly the time the plain parser gives, whether the
+ * cache hits (same head and zone), half-matches or misses, and invalid
+ * variants of a cached head must still be refused. */
+static void cached_time_parse_matches_plain_parser(void **state)
+{
+    fx_t *f = *state;
+    static const char *const times[] = {
+        "2026-11-21T10:00:00.123Z",  "2026-11-21T10:00:00.5Z",     "2026-11-21T10:00:00Z",
+        "2026-11-21T10:00:00.999999999Z", "2026-11-21T10:00:00.1234567891234Z",
+        "2026-11-21T10:00:00.5+01:00", "2026-11-21T10:00:00.5-01:30", "2026-11-21T10:00:00.5+01:00",
+        "2026-11-21T10:00:00.5z",    "2026-11-21 10:00:00.25Z",    "2026-11-21T10:00:01.25Z",
+        "2026-11-21T10:00:00.Z",     "2026-11-21T10:00:00.5",      "2026-11-21T10:00:00.5+25:00",
+        "2026-11-21T10:00:00.5Zjunk", "1970-01-01T00:00:00.000000001Z", "2026-11-21T10:00:00.123Z",
+    };
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        char line[160];
+        snprintf(line, sizeof(line), "{\"time\":\"%s\",\"msg\":\"m\"}", times[i]);
+        run(f, line, PLUME_FORMAT_JSON);
+        uint64_t want;
+        if (plume_time_parse_rfc3339(times[i], strlen(times[i]), &want))
+            assert_true(f->ev.time_ns == want);
+        else
+            assert_true(f->ev.time_ns == RECV); /* unparsable: receive time */
+    }
+}
+
 /* Every seed of the fuzzers, in every mode, truncated or not: one readable
  * event each time. */
 static void replay_corpus_dir(fx_t *f, const char *rel)
@@ -921,6 +949,7 @@ int main(void)
         T(origin_and_appending),
         T(overflow_returns_false),
         T(format_names),
+        T(cached_time_parse_matches_plain_parser),
         T(replay_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
