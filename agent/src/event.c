@@ -163,6 +163,59 @@ static int key_id(const plume_mp_value_t *k)
 #undef IS
 }
 
+/* plume_mp_read() with the forms an event's top level is mostly made of
+ * decoded inline: fixstr (keys, level, short messages), str8 (fields_json),
+ * positive fixint (hints) and uint64 (time). Every other form, and every
+ * bounds failure, takes plume_mp_read() itself, so the result is the same
+ * for any input. */
+static inline bool read_value(plume_mp_reader_t *r, plume_mp_value_t *v)
+{
+    const uint8_t *p = r->p;
+    size_t avail = (size_t)(r->end - p);
+    if (__builtin_expect(avail >= 2, 1)) {
+        uint8_t c = p[0];
+        size_t len;
+        if ((c & 0xe0) == 0xa0) {
+            len = c & 0x1f;
+            p += 1;
+        } else if (c == 0xd9) {
+            len = p[1];
+            p += 2;
+        } else if (c <= 0x7f) {
+            v->type = PLUME_MP_UINT;
+            v->u = c;
+            v->s = NULL;
+            v->len = 0;
+            v->ext_type = 0;
+            r->p = p + 1;
+            return true;
+        } else if (c == 0xcf && avail >= 9) {
+            uint64_t u = 0;
+            for (int i = 1; i <= 8; i++)
+                u = (u << 8) | p[i];
+            v->type = PLUME_MP_UINT;
+            v->u = u;
+            v->s = NULL;
+            v->len = 0;
+            v->ext_type = 0;
+            r->p = p + 9;
+            return true;
+        } else {
+            return plume_mp_read(r, v);
+        }
+        if (len <= (size_t)(r->end - p)) {
+            v->type = PLUME_MP_STR;
+            v->u = 0;
+            v->s = (const char *)p;
+            v->len = (uint32_t)len;
+            v->ext_type = 0;
+            r->p = p + len;
+            return true;
+        }
+    }
+    return plume_mp_read(r, v);
+}
+
 /* One pass over the top-level map. Containers are skipped whole (and must be
  * well-formed); "fields" is the only key whose container is kept. Values of
  * an unexpected scalar type make the event invalid, except for "truncated"
@@ -177,10 +230,10 @@ bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
     if (!plume_mp_read(&r, &v) || v.type != PLUME_MP_MAP)
         return false;
     for (uint32_t i = 0; i < v.count; i++) {
-        if (!plume_mp_read(&r, &k) || k.type != PLUME_MP_STR)
+        if (!read_value(&r, &k) || k.type != PLUME_MP_STR)
             return false;
         const uint8_t *vstart = r.p;
-        if (!plume_mp_read(&r, &val))
+        if (!read_value(&r, &val))
             return false;
         int id = key_id(&k);
         if (val.type == PLUME_MP_ARRAY || val.type == PLUME_MP_MAP) {

@@ -215,6 +215,75 @@ static void hostile_events(void **state)
     plume_buf_free(&b);
 }
 
+/* Appends a str in the given form: 0 fixstr, 1 str8, 2 str16 (n fits). */
+static void put_str_form(plume_buf_t *b, const char *s, size_t n, int form)
+{
+    if (form == 0) {
+        plume_buf_append_byte(b, (uint8_t)(0xa0 | n));
+    } else if (form == 1) {
+        plume_buf_append_byte(b, 0xd9);
+        plume_buf_append_byte(b, (uint8_t)n);
+    } else {
+        plume_buf_append_byte(b, 0xda);
+        plume_buf_append_byte(b, (uint8_t)(n >> 8));
+        plume_buf_append_byte(b, (uint8_t)n);
+    }
+    plume_buf_append(b, s, n);
+}
+
+/* The view reads the short and the long msgpack forms of every header the
+ * same way (the common forms are decoded inline, the rest by plume_mp_read),
+ * and refuses a string or uint64 cut short in any of them. */
+static void view_equivalent_encodings(void **state)
+{
+    (void)state;
+    const char *fj = "{\"a\":1}";
+    for (int form = 0; form < 3; form++) {
+        for (int tform = 0; tform < 2; tform++) {
+            plume_buf_t b;
+            plume_buf_init(&b, 0);
+            plume_mp_map_header(&b, 5);
+            put_str_form(&b, "time", 4, form);
+            if (tform == 0) { /* uint64 form of a small value */
+                static const uint8_t t[] = {0xcf, 0, 0, 0, 0, 0, 0, 0x01, 0x02};
+                plume_buf_append(&b, t, sizeof(t));
+            } else {
+                plume_mp_uint(&b, 0x0102);
+            }
+            put_str_form(&b, "level", 5, form);
+            put_str_form(&b, "warn", 4, form);
+            put_str_form(&b, "message", 7, form);
+            put_str_form(&b, "hi", 2, form);
+            put_str_form(&b, "hints", 5, form);
+            if (form == 0) {
+                plume_buf_append_byte(&b, (uint8_t)PLUME_HINT_MESSAGE);
+            } else {
+                plume_buf_append_byte(&b, 0xcc);
+                plume_buf_append_byte(&b, (uint8_t)PLUME_HINT_MESSAGE);
+            }
+            put_str_form(&b, "fields_json", 11, form);
+            put_str_form(&b, fj, strlen(fj), form);
+            assert_false(b.failed);
+            plume_event_view_t ev;
+            assert_true(plume_event_view(b.data, b.len, &ev));
+            assert_int_equal(ev.time_ns, 0x0102);
+            assert_int_equal(ev.level, PLUME_LEVEL_WARN);
+            assert_int_equal(ev.message_len, 2);
+            assert_memory_equal(ev.message, "hi", 2);
+            assert_int_equal(ev.hints, PLUME_HINT_MESSAGE);
+            assert_int_equal(ev.fields_json_len, strlen(fj));
+            assert_memory_equal(ev.fields_json, fj, strlen(fj));
+            for (size_t cut = 0; cut < b.len; cut++)
+                assert_false(plume_event_view(b.data, cut, &ev));
+            plume_buf_free(&b);
+        }
+    }
+    /* a str8 whose length runs past the input; a fixint where a str is due */
+    plume_event_view_t ev;
+    assert_false(plume_event_view((const uint8_t *)"\x81\xd9\x05time", 7, &ev));
+    assert_false(plume_event_view((const uint8_t *)"\x81\x05\x01", 3, &ev));
+}
+
 static void level_spellings(void **state)
 {
     (void)state;
@@ -293,6 +362,7 @@ int main(void)
         cmocka_unit_test(round_trip_all_keys),
         cmocka_unit_test(view_refusals),
         cmocka_unit_test(hostile_events),
+        cmocka_unit_test(view_equivalent_encodings),
         cmocka_unit_test(level_spellings),
         cmocka_unit_test(hint_names),
         cmocka_unit_test(str_eq),
