@@ -68,24 +68,6 @@ struct plume_outbox {
 
 /* ---- small helpers ---- */
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* Thread-safe strerror (GNU strerror_r returns the text). */
-static const char *errtext(int e, char *buf, size_t n)
-{
-    return strerror_r(e, buf, n);
-}
-
 static bool valid_sink(const char *s)
 {
     size_t n = strlen(s);
@@ -213,8 +195,8 @@ static int scan_dir(plume_outbox_t *ob, char *errbuf, size_t errlen)
         int e = errno;
         if (dfd >= 0)
             close(dfd);
-        set_err(errbuf, errlen, "outbox: cannot list '%s': %s", ob->loc.dir,
-                errtext(e, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot list '%s': %s", ob->loc.dir,
+                plume_outbox_errtext(e, eb, sizeof(eb)));
         return -e;
     }
     uint64_t max_id = 0;
@@ -226,8 +208,8 @@ static int scan_dir(plume_outbox_t *ob, char *errbuf, size_t errlen)
         if (!de) {
             if (errno) {
                 rc = -errno;
-                set_err(errbuf, errlen, "outbox: cannot list '%s': %s", ob->loc.dir,
-                        errtext(errno, eb, sizeof(eb)));
+                plume_outbox_set_err(errbuf, errlen, "outbox: cannot list '%s': %s", ob->loc.dir,
+                        plume_outbox_errtext(errno, eb, sizeof(eb)));
             }
             break;
         }
@@ -247,7 +229,7 @@ static int scan_dir(plume_outbox_t *ob, char *errbuf, size_t errlen)
             continue;
         }
         if ((rc = idx_reserve(ob, ob->n + 1)) < 0) {
-            set_err(errbuf, errlen, "outbox: out of memory indexing '%s'", ob->loc.dir);
+            plume_outbox_set_err(errbuf, errlen, "outbox: out of memory indexing '%s'", ob->loc.dir);
             break;
         }
         uint32_t ev = plume_outbox_file_read_events(ob->loc.dirfd, nm);
@@ -280,18 +262,18 @@ plume_outbox_t *plume_outbox_open(const char *data_dir, const char *sink,
 {
     char eb[128];
     if (!data_dir || !*data_dir) {
-        set_err(errbuf, errlen, "outbox: no data_dir given");
+        plume_outbox_set_err(errbuf, errlen, "outbox: no data_dir given");
         return NULL;
     }
     if (!sink || !valid_sink(sink)) {
-        set_err(errbuf, errlen,
+        plume_outbox_set_err(errbuf, errlen,
                 "outbox: invalid sink name '%.80s' (want 1-%d of [A-Za-z0-9._-])",
                 sink ? sink : "(null)", PLUME_OUTBOX_MAX_SINK);
         return NULL;
     }
     plume_outbox_t *ob = calloc(1, sizeof(*ob));
     if (!ob) {
-        set_err(errbuf, errlen, "outbox: out of memory");
+        plume_outbox_set_err(errbuf, errlen, "outbox: out of memory");
         return NULL;
     }
     ob->loc.dirfd = ob->lockfd = ob->corrupt_fd = ob->failed_fd = -1;
@@ -299,13 +281,13 @@ plume_outbox_t *plume_outbox_open(const char *data_dir, const char *sink,
     ob->loc.fsync_writes = fsync_writes;
     if (pthread_mutex_init(&ob->mu, NULL) != 0) {
         free(ob);
-        set_err(errbuf, errlen, "outbox: cannot create mutex");
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot create mutex");
         return NULL;
     }
     ob->loc.data_dir = strdup(data_dir);
     ob->loc.sink = strdup(sink);
     if (!ob->loc.data_dir || !ob->loc.sink) {
-        set_err(errbuf, errlen, "outbox: out of memory");
+        plume_outbox_set_err(errbuf, errlen, "outbox: out of memory");
         goto fail;
     }
     ob->loc.dirfd = plume_outbox_file_open_tree(data_dir, "outbox", sink, &ob->loc.dir, errbuf,
@@ -315,18 +297,18 @@ plume_outbox_t *plume_outbox_open(const char *data_dir, const char *sink,
     ob->lockfd =
         openat(ob->loc.dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (ob->lockfd < 0) {
-        set_err(errbuf, errlen, "outbox: cannot open lock file '%s/" LOCK_NAME "': %s",
-                ob->loc.dir, errtext(errno, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot open lock file '%s/" LOCK_NAME "': %s",
+                ob->loc.dir, plume_outbox_errtext(errno, eb, sizeof(eb)));
         goto fail;
     }
     if (flock(ob->lockfd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
-            set_err(errbuf, errlen,
+            plume_outbox_set_err(errbuf, errlen,
                     "outbox: '%s' is in use by another process (lock '%s/" LOCK_NAME "' held)",
                     ob->loc.dir, ob->loc.dir);
         else
-            set_err(errbuf, errlen, "outbox: cannot lock '%s/" LOCK_NAME "': %s", ob->loc.dir,
-                    errtext(errno, eb, sizeof(eb)));
+            plume_outbox_set_err(errbuf, errlen, "outbox: cannot lock '%s/" LOCK_NAME "': %s", ob->loc.dir,
+                    plume_outbox_errtext(errno, eb, sizeof(eb)));
         goto fail;
     }
     if (scan_dir(ob, errbuf, errlen) < 0)
@@ -495,12 +477,12 @@ static int quarantine(plume_outbox_t *ob, uint64_t id, const char *name, const c
     }
     pthread_mutex_unlock(&ob->mu);
     if (mrc == 0)
-        set_err(errbuf, errlen, "outbox: batch %s/%s is corrupt (%s); moved to %s/corrupt/%s/%s",
+        plume_outbox_set_err(errbuf, errlen, "outbox: batch %s/%s is corrupt (%s); moved to %s/corrupt/%s/%s",
                 ob->loc.dir, name, why, ob->loc.data_dir, ob->loc.sink, final);
     else if (mrc == -ENOENT && !mv[0])
-        set_err(errbuf, errlen, "outbox: batch %s/%s is corrupt (%s)", ob->loc.dir, name, why);
+        plume_outbox_set_err(errbuf, errlen, "outbox: batch %s/%s is corrupt (%s)", ob->loc.dir, name, why);
     else
-        set_err(errbuf, errlen,
+        plume_outbox_set_err(errbuf, errlen,
                 "outbox: batch %s/%s is corrupt (%s); not sending it, left in place: %s",
                 ob->loc.dir, name, why, mv);
     return -EBADMSG;
@@ -518,7 +500,7 @@ int plume_outbox_load(plume_outbox_t *ob, plume_outbox_id_t id, plume_batch_meta
     bool known = idx_find(ob, id) != SIZE_MAX;
     pthread_mutex_unlock(&ob->mu);
     if (!known) {
-        set_err(errbuf, errlen, "outbox: batch %s/%s is not pending", ob->loc.dir, name);
+        plume_outbox_set_err(errbuf, errlen, "outbox: batch %s/%s is not pending", ob->loc.dir, name);
         return -ENOENT;
     }
     /* Read outside the lock; a file removed meanwhile reads as -ENOENT. */

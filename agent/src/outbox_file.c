@@ -55,24 +55,6 @@ _Static_assert(NAME_MAX_LEN >= NAME_DIGITS + sizeof(NAME_SUFFIX) + sizeof(".999"
 
 /* ---- small helpers ---- */
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    if (!errbuf || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* Thread-safe strerror (GNU strerror_r returns the text). */
-static const char *errtext(int e, char *buf, size_t n)
-{
-    return strerror_r(e, buf, n);
-}
-
 static void put_le16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
@@ -200,7 +182,7 @@ static int mkdir_p(const char *path, char *errbuf, size_t errlen)
     char tmp[PATH_MAX], eb[128];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof(tmp)) {
-        set_err(errbuf, errlen, "outbox: path too long: %.200s...", path);
+        plume_outbox_set_err(errbuf, errlen, "outbox: path too long: %.200s...", path);
         return -ENAMETOOLONG;
     }
     memcpy(tmp, path, n + 1);
@@ -211,8 +193,8 @@ static int mkdir_p(const char *path, char *errbuf, size_t errlen)
         *p = '\0';
         if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
             int e = errno;
-            set_err(errbuf, errlen, "outbox: cannot create directory '%s': %s", tmp,
-                    errtext(e, eb, sizeof(eb)));
+            plume_outbox_set_err(errbuf, errlen, "outbox: cannot create directory '%s': %s", tmp,
+                    plume_outbox_errtext(e, eb, sizeof(eb)));
             return -e;
         }
         *p = c;
@@ -227,7 +209,7 @@ int plume_outbox_file_open_tree(const char *data_dir, const char *top, const cha
     char path[PATH_MAX], eb[128];
     int len = snprintf(path, sizeof(path), "%s/%s/%s", data_dir, top, sink);
     if (len < 0 || (size_t)len >= sizeof(path)) {
-        set_err(errbuf, errlen, "outbox: data_dir path too long: %.200s...", data_dir);
+        plume_outbox_set_err(errbuf, errlen, "outbox: data_dir path too long: %.200s...", data_dir);
         return -ENAMETOOLONG;
     }
     int rc = mkdir_p(path, errbuf, errlen);
@@ -236,13 +218,13 @@ int plume_outbox_file_open_tree(const char *data_dir, const char *top, const cha
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        set_err(errbuf, errlen, "outbox: cannot open directory '%s': %s", path,
-                errtext(e, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot open directory '%s': %s", path,
+                plume_outbox_errtext(e, eb, sizeof(eb)));
         return -e;
     }
     if (path_out && !(*path_out = strdup(path))) {
         close(fd);
-        set_err(errbuf, errlen, "outbox: out of memory");
+        plume_outbox_set_err(errbuf, errlen, "outbox: out of memory");
         return -ENOMEM;
     }
     return fd;
@@ -376,16 +358,16 @@ int plume_outbox_file_read(const plume_outbox_file_loc_t *loc, uint64_t id,
     int fd = openat(loc->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
-        set_err(errbuf, errlen, "outbox: cannot open %s/%s: %s", loc->dir, name,
-                errtext(e, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot open %s/%s: %s", loc->dir, name,
+                plume_outbox_errtext(e, eb, sizeof(eb)));
         return -e;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        set_err(errbuf, errlen, "outbox: cannot stat %s/%s: %s", loc->dir, name,
-                errtext(e, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot stat %s/%s: %s", loc->dir, name,
+                plume_outbox_errtext(e, eb, sizeof(eb)));
         return -e;
     }
     uint64_t size = (uint64_t)st.st_size, blen = 0;
@@ -404,8 +386,8 @@ int plume_outbox_file_read(const plume_outbox_file_loc_t *loc, uint64_t id,
         bad = whybuf;
     } else if ((r = read_full(fd, h, HDR_LEN)) < 0) {
         close(fd);
-        set_err(errbuf, errlen, "outbox: cannot read %s/%s: %s", loc->dir, name,
-                errtext((int)-r, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot read %s/%s: %s", loc->dir, name,
+                plume_outbox_errtext((int)-r, eb, sizeof(eb)));
         return (int)r;
     } else if (r < HDR_LEN) {
         bad = "truncated while reading the header";
@@ -420,18 +402,18 @@ int plume_outbox_file_read(const plume_outbox_file_loc_t *loc, uint64_t id,
         bad = "body larger than any batch we write";
     } else if (blen > body->max) {
         close(fd);
-        set_err(errbuf, errlen, "outbox: batch %s/%s has %" PRIu64 " body bytes, more than %zu",
+        plume_outbox_set_err(errbuf, errlen, "outbox: batch %s/%s has %" PRIu64 " body bytes, more than %zu",
                 loc->dir, name, blen, body->max);
         return -EMSGSIZE;
     } else if (!plume_buf_reserve(body, (size_t)blen)) {
         close(fd);
         plume_buf_reset(body);
-        set_err(errbuf, errlen, "outbox: out of memory loading %s/%s", loc->dir, name);
+        plume_outbox_set_err(errbuf, errlen, "outbox: out of memory loading %s/%s", loc->dir, name);
         return -ENOMEM;
     } else if ((r = read_full(fd, body->data, (size_t)blen)) < 0) {
         close(fd);
-        set_err(errbuf, errlen, "outbox: cannot read %s/%s: %s", loc->dir, name,
-                errtext((int)-r, eb, sizeof(eb)));
+        plume_outbox_set_err(errbuf, errlen, "outbox: cannot read %s/%s: %s", loc->dir, name,
+                plume_outbox_errtext((int)-r, eb, sizeof(eb)));
         return (int)r;
     } else if ((uint64_t)r != blen) {
         bad = "file shrank while reading";
@@ -441,7 +423,7 @@ int plume_outbox_file_read(const plume_outbox_file_loc_t *loc, uint64_t id,
     close(fd);
     if (bad) {
         plume_buf_reset(body);
-        set_err(why, whylen, "%s", bad);
+        plume_outbox_set_err(why, whylen, "%s", bad);
         return -EBADMSG;
     }
     body->len = (size_t)blen;
@@ -482,12 +464,12 @@ int plume_outbox_file_move_aside(const plume_outbox_file_loc_t *loc, int *cache_
             return 0;
         if (errno != EEXIST) {
             int e = errno;
-            set_err(why, whylen, "cannot move %s/%s to %s/%s/%s/: %s", loc->dir, name,
-                    loc->data_dir, top, loc->sink, errtext(e, eb, sizeof(eb)));
+            plume_outbox_set_err(why, whylen, "cannot move %s/%s to %s/%s/%s/: %s", loc->dir, name,
+                    loc->data_dir, top, loc->sink, plume_outbox_errtext(e, eb, sizeof(eb)));
             return -e;
         }
     }
-    set_err(why, whylen, "cannot move %s/%s to %s/%s/%s/: too many files of that name",
+    plume_outbox_set_err(why, whylen, "cannot move %s/%s to %s/%s/%s/: too many files of that name",
             loc->dir, name, loc->data_dir, top, loc->sink);
     return -EEXIST;
 }

@@ -9,12 +9,35 @@
 #ifndef PLUME_OUTBOX_FILE_H
 #define PLUME_OUTBOX_FILE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "buf.h"
 #include "outbox.h"
+
+/* Writes a message into errbuf (either may be absent). Shared by outbox.c and
+ * outbox_file.c. */
+static inline void plume_outbox_set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void plume_outbox_set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    if (!errbuf || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Thread-safe strerror (GNU strerror_r returns the text). */
+static inline const char *plume_outbox_errtext(int e, char *buf, size_t n)
+{
+    return strerror_r(e, buf, n);
+}
 
 /* Size of a batch file's header; a file is this plus its body. */
 #define PLUME_OUTBOX_FILE_HDR_LEN 40
