@@ -2,11 +2,19 @@
 /* See test_support.h. */
 #include "test_support.h"
 
+#include <dirent.h>
 #include <ftw.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "metrics.h"
 
 static const char *join(const char *env, const char *fallback, const char *rel)
 {
@@ -80,4 +88,32 @@ void plume_test_rm_rf(const char *path)
 {
     if (path)
         nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int plume_test_count_files(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    size_t sl = strlen(suffix);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] != '.' && l >= sl && strcmp(de->d_name + l - sl, suffix) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+void plume_test_expect_metrics(const plume_metrics_t *got, const plume_metrics_t *want)
+{
+#define M(field)                                                                                   \
+    if (got->field != want->field)                                                                 \
+        fail_msg("metrics." #field " is %" PRIu64 ", want %" PRIu64, got->field, want->field);
+    M(received) M(parsed) M(parse_errors) M(truncated) M(invalid_utf8) M(batches) M(requests)
+    M(delivered) M(retries) M(rejected_by_sink) M(dropped_outbox_full) M(dropped_failed)
+    M(dropped_corrupt) M(dropped_encode)
+#undef M
 }

@@ -19,5 +19,13 @@ char *plume_test_read_file(const char *path, size_t *len);
  * plume_test_rm_rf() on it. */
 char *plume_test_mkdtemp(void);
 void plume_test_rm_rf(const char *path);
+/* Number of entries of `dir` not starting with '.' whose name ends in `suffix`
+ * ("" counts them all); 0 if dir does not exist. */
+int plume_test_count_files(const char *dir, const char *suffix);
+
+struct plume_metrics;
+/* Fails the test (naming the counter) unless every counter of `got` equals
+ * the one in `want`. */
+void plume_test_expect_metrics(const struct plume_metrics *got, const struct plume_metrics *want);
 
 #endif

@@ -260,41 +260,20 @@ static void expect_body(const record_t *r, plume_codec_t codec, const plume_buf_
     plume_buf_free(&plain);
 }
 
+/* Number of *.batch files in <root>/<top>/axiom/. */
+static int count_batches(const fixture_t *f, const char *top)
+{
+    char p[4200];
+    snprintf(p, sizeof(p), "%s/%s/axiom", f->root, top);
+    return plume_test_count_files(p, ".batch");
+}
+
 static size_t count_lines(const plume_buf_t *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < b->len; i++)
         n += b->data[i] == '\n';
     return n;
-}
-
-/* Number of *.batch files in <root>/<top>/axiom/. */
-static int count_batches(const fixture_t *f, const char *top)
-{
-    char p[4200];
-    snprintf(p, sizeof(p), "%s/%s/axiom", f->root, top);
-    DIR *d = opendir(p);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        n += l > 6 && strcmp(de->d_name + l - 6, ".batch") == 0;
-    }
-    closedir(d);
-    return n;
-}
-
-static void expect_metrics(const plume_metrics_t *got, const plume_metrics_t *want)
-{
-#define M(field)                                                                                   \
-    if (got->field != want->field)                                                                 \
-        fail_msg("metrics." #field " is %" PRIu64 ", want %" PRIu64, got->field, want->field);
-    M(received) M(parsed) M(parse_errors) M(truncated) M(invalid_utf8) M(batches) M(requests)
-    M(delivered) M(retries) M(rejected_by_sink) M(dropped_outbox_full) M(dropped_failed)
-    M(dropped_corrupt) M(dropped_encode)
-#undef M
 }
 
 static void sink_posts_zstd_ndjson(void **state)
@@ -322,7 +301,7 @@ static void sink_posts_zstd_ndjson(void **state)
     assert_int_equal(f->sink->ops->pending_events(f->sink), 0);
     assert_int_equal(count_batches(f, "outbox"), 0);
     assert_false(sink_stopped(f));
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 2});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 2});
     plume_buf_free(&want);
 }
 
@@ -348,7 +327,7 @@ static void sink_gzip_edge_without_org(void **state)
     assert_false(plume_test_http_record_header(r, "X-Axiom-Org-Id", v, sizeof(v)));
     assert_int_equal(count_lines(&want), 5);
     expect_body(r, PLUME_CODEC_GZIP, &want);
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 5});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 5});
     plume_buf_free(&want);
 }
 
@@ -384,7 +363,7 @@ static void partial_failure_counted(void **state)
     assert_int_equal(server_count(f->srv), 1);
     assert_int_equal(count_batches(f, "outbox"), 0);
     assert_int_equal(count_batches(f, "failed"), 0);
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 3,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 3,
                                              .rejected_by_sink = 1});
 }
 
@@ -418,7 +397,7 @@ static void auth_refused_stops_sink(void **state)
         assert_int_equal(f->sink->ops->pending_events(f->sink), 3);
         assert_int_equal(count_batches(f, "outbox"), 2);
         assert_int_equal(count_batches(f, "failed"), 0);
-        expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 1});
+        plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 1});
     }
 }
 
@@ -446,7 +425,7 @@ static void rate_limit_holds(void **state, int status, const char *header)
         if (rec(f->srv, i)->real_ms + 2 < reset)
             fail_msg("HTTP %d: request %d sent %" PRIu64 " ms before the reset time", status, i,
                      reset - rec(f->srv, i)->real_ms);
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 3, .delivered = 2,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 3, .delivered = 2,
                                              .retries = 1});
 }
 
@@ -469,7 +448,7 @@ static void server_error_retried(void **state)
     assert_int_equal(server_count(f->srv), 3);
     for (int i = 0; i < 3; i++)
         expect_body(rec(f->srv, i), PLUME_CODEC_ZSTD, &want);
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 3, .delivered = 1,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 3, .delivered = 1,
                                              .retries = 2});
     plume_buf_free(&want);
 }
@@ -492,7 +471,7 @@ static void client_error_dead_lettered(void **state)
     assert_int_equal(server_count(f->srv), 2);
     assert_int_equal(count_batches(f, "failed"), 1);
     assert_int_equal(count_batches(f, "outbox"), 0);
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 2, .delivered = 1,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 2, .requests = 2, .delivered = 1,
                                              .dropped_failed = 2});
 }
 
@@ -509,7 +488,7 @@ static void invalid_event_counted(void **state)
     f->sink->ops->flush(f->sink);
     run_until(f, sink_idle);
     expect_body(rec(f->srv, 0), PLUME_CODEC_ZSTD, &want);
-    expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 1,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.batches = 1, .requests = 1, .delivered = 1,
                                              .dropped_encode = 1});
     plume_buf_free(&want);
 }

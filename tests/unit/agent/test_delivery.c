@@ -237,41 +237,18 @@ static void run_until_judged(fixture_t *f, int n)
 static bool run_loop_once(void *loop) { return plume_loop_run_once(loop, 50) >= 0; }
 
 /* Runs the loop's ready work (deferred kicks) without waiting. */
-static void run_ready(fixture_t *f)
-{
-    for (int i = 0; i < 5; i++)
-        assert_true(plume_loop_run_once(f->loop, 0) >= 0);
-}
-
 /* Number of regular files in <root>/<top>/<sink>/ whose name ends in suffix. */
 static int count_files(const fixture_t *f, const char *top, const char *suffix)
 {
     char p[4200];
     snprintf(p, sizeof(p), "%s/%s/" SINK, f->root, top);
-    DIR *d = opendir(p);
-    if (!d)
-        return 0;
-    int n = 0;
-    size_t sl = strlen(suffix);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (de->d_name[0] != '.' && l >= sl && strcmp(de->d_name + l - sl, suffix) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
+    return plume_test_count_files(p, suffix);
 }
 
-static void expect_metrics(const plume_metrics_t *got, const plume_metrics_t *want)
+static void run_ready(fixture_t *f)
 {
-#define M(field)                                                                                   \
-    if (got->field != want->field)                                                                 \
-        fail_msg("metrics." #field " is %" PRIu64 ", want %" PRIu64, got->field, want->field);
-    M(received) M(parsed) M(parse_errors) M(truncated) M(invalid_utf8) M(batches) M(requests)
-    M(delivered) M(retries) M(rejected_by_sink) M(dropped_outbox_full) M(dropped_failed)
-    M(dropped_corrupt) M(dropped_encode)
-#undef M
+    for (int i = 0; i < 5; i++)
+        assert_true(plume_loop_run_once(f->loop, 0) >= 0);
 }
 
 /* ---- tests ---- */
@@ -306,7 +283,7 @@ static void delivered_removes_batches(void **state)
     assert_int_equal(count_files(f, "outbox", ".batch"), 0);
     assert_int_equal(plume_delivery_pending_events(f->d), 0);
     assert_false(plume_delivery_stopped(f->d));
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 7});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 7});
 }
 
 static void retry_waits_backoff(void **state)
@@ -326,7 +303,7 @@ static void retry_waits_backoff(void **state)
         fail_msg("resent %" PRIu64 " ms after the retry verdict, backoff is at least 100 ms", gap);
     assert_true(gap < 200 + 2000);
     assert_int_equal(count_files(f, "outbox", ".batch"), 0);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 3, .retries = 1});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 3, .retries = 1});
 }
 
 static void retry_backoff_grows_and_resets(void **state)
@@ -351,7 +328,7 @@ static void retry_backoff_grows_and_resets(void **state)
     if (g1 < 100 || g2 < 200 || g4 < 100 || g4 >= 400)
         fail_msg("gaps after the retry verdicts: %" PRIu64 ", %" PRIu64 ", %" PRIu64
                  " ms; want >= 100, >= 200, [100, 400)", g1, g2, g4);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 5, .delivered = 2, .retries = 3});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 5, .delivered = 2, .retries = 3});
 }
 
 static void wait_until_sends_nothing_before(void **state)
@@ -370,7 +347,7 @@ static void wait_until_sends_nothing_before(void **state)
         if (rec(f->srv, i)->real_ms + 2 < f->fake.until[0])
             fail_msg("request %d sent %" PRIu64 " ms before the deadline", i,
                      f->fake.until[0] - rec(f->srv, i)->real_ms);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 3, .retries = 1});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 3, .retries = 1});
 }
 
 static void stop_keeps_outbox(void **state)
@@ -393,7 +370,7 @@ static void stop_keeps_outbox(void **state)
     assert_false(plume_delivery_idle(f->d));
     assert_int_equal(plume_delivery_pending_events(f->d), 9);
     assert_int_equal(count_files(f, "outbox", ".batch"), 3);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 1});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 1});
     /* and all three are there for the next start */
     plume_delivery_free(f->d);
     f->d = NULL;
@@ -426,7 +403,7 @@ static void dead_letter_moves_to_failed(void **state)
     assert_non_null(strstr(reason, "bad batch"));
     free(reason);
     assert_int_equal(count_files(f, "failed", ".batch"), 1);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 1, .dropped_failed = 5});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 1, .dropped_failed = 5});
 }
 
 static void drop_deletes(void **state)
@@ -442,7 +419,7 @@ static void drop_deletes(void **state)
     assert_int_equal(count_files(f, "outbox", ".batch"), 0);
     assert_int_equal(count_files(f, "failed", ""), 0);
     assert_int_equal(count_files(f, "corrupt", ""), 0);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 1, .dropped_failed = 6});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 1, .dropped_failed = 6});
 }
 
 static void max_in_flight_respected(void **state)
@@ -474,7 +451,7 @@ static void max_in_flight_respected(void **state)
                      limits[k], max_active);
         if (limits[k] == 1)
             expect_bodies(f->srv, bodies, 7);
-        expect_metrics(&f->m, &(plume_metrics_t){.requests = 7, .delivered = 7});
+        plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 7, .delivered = 7});
     }
 }
 
@@ -495,7 +472,7 @@ static void pending_at_start_oldest_first(void **state)
     expect_bodies(f->srv, (const char *[]){"first", "second", "third"}, 3);
     assert_int_equal(f->fake.events[0], 1);
     assert_int_equal(f->fake.events[2], 3);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 6});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 3, .delivered = 6});
 }
 
 static void corrupt_batch_skipped(void **state)
@@ -518,7 +495,7 @@ static void corrupt_batch_skipped(void **state)
     expect_bodies(f->srv, (const char *[]){"good-1", "good-3"}, 2);
     assert_int_equal(count_files(f, "corrupt", ".batch"), 1);
     assert_int_equal(count_files(f, "outbox", ".batch"), 0);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 4, .dropped_corrupt = 1});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 4, .dropped_corrupt = 1});
 }
 
 static void max_attempts_per_batch(void **state)
@@ -541,7 +518,7 @@ static void max_attempts_per_batch(void **state)
                  "after 4 requests (A twice, B twice): the attempt count must be per batch",
                  count_files(f, "failed", ".batch"), server_count(f->srv));
     expect_bodies(f->srv, (const char *[]){"A", "A", "B", "B"}, 4);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 4, .delivered = 1, .retries = 2,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 4, .delivered = 1, .retries = 2,
                                              .dropped_failed = 5});
 }
 
@@ -557,7 +534,7 @@ static void outbox_full_drops_oldest(void **state)
     assert_int_equal(f->m.dropped_outbox_full, 3);
     run_until_idle(f);
     expect_bodies(f->srv, (const char *[]){"BBBB", "CCCC"}, 2);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 3,
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 3,
                                              .dropped_outbox_full = 3});
 }
 
@@ -582,7 +559,7 @@ static void network_error_reaches_judge(void **state)
     run_until_idle(f);
     expect_bodies(f->srv, (const char *[]){"A"}, 1);
     assert_int_equal(f->fake.prepared, 2);
-    expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 1, .retries = 1});
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 1, .retries = 1});
     close(fd);
 }
 
