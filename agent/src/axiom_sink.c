@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agentlog.h"
 #include "axiom_encode.h"
@@ -319,6 +320,16 @@ static bool can_accept(const plume_sink_t *base)
     return !plume_batch_worker_full(((const axiom_sink_t *)base)->worker);
 }
 
+/* The configured number of compression threads; 0 means one per online CPU,
+ * at most 4 (past that the loop thread cannot feed them anyway). */
+static unsigned compression_threads(const plume_axiom_config_t *cfg)
+{
+    if (cfg->compression_threads > 0)
+        return (unsigned)cfg->compression_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
 static const plume_sink_ops_t sink_ops = {submit,         flush,     idle,      stopped,
                                           pending_events, sink_free, can_accept};
 
@@ -374,7 +385,7 @@ plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
     uint64_t queue = max_memory > fixed + cfg->batch_max_bytes ? max_memory - fixed
                                                                : cfg->batch_max_bytes;
     s->worker = plume_batch_worker_new(loop, ob, cfg->compression, (int)cfg->compression_level,
-                                       (size_t)queue, on_stored, s);
+                                       compression_threads(cfg), (size_t)queue, on_stored, s);
     if (!s->worker) {
         snprintf(errbuf, errlen, "axiom: cannot start the compression thread");
         sink_free(&s->base);

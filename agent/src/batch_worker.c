@@ -26,8 +26,18 @@ typedef struct job {
     uint8_t *body;
     size_t len;
     size_t cap; /* body's allocation (>= len) */
+    bool done;  /* stored; waiting for its callback */
     plume_batch_result_t res;
 } job_t;
+
+/* What one compression thread owns. */
+typedef struct compressor_thread {
+    plume_batch_worker_t *w;
+    pthread_t thread;
+    bool started;
+    plume_compressor_t *z;
+    plume_buf_t out;
+} compressor_thread_t;
 
 struct plume_batch_worker {
     plume_loop_t *loop;
@@ -37,13 +47,13 @@ struct plume_batch_worker {
     plume_batch_stored_cb stored;
     void *arg;
     int efd;
-    pthread_t thread;
-    bool thread_started;
+    unsigned nthreads;
+    compressor_thread_t *threads;
     /* shared, under mu */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    job_t *todo_head, *todo_tail;
-    job_t *done_head, *done_tail;
+    job_t *head, *tail; /* every job not yet reported, in submit order */
+    job_t *next_claim;  /* the oldest job no thread has taken yet */
     size_t queued_bytes;
     bool stop;
     uint8_t *spare; /* a stored job's body allocation, for submit_buf */
@@ -51,34 +61,37 @@ struct plume_batch_worker {
     /* loop thread only */
     size_t outstanding;
     uint64_t pending_events;
-    /* worker thread only */
-    plume_compressor_t *z;
-    plume_buf_t out;
 };
 
-static void push(job_t **head, job_t **tail, job_t *j)
+/* Appends j to the queue (caller holds mu). */
+static void enqueue(plume_batch_worker_t *w, job_t *j)
 {
     j->next = NULL;
-    if (*tail)
-        (*tail)->next = j;
+    if (w->tail)
+        w->tail->next = j;
     else
-        *head = j;
-    *tail = j;
+        w->head = j;
+    w->tail = j;
+    if (!w->next_claim)
+        w->next_claim = j;
+    w->queued_bytes += j->len;
+    pthread_cond_signal(&w->cv);
 }
 
-static void store(plume_batch_worker_t *w, job_t *j)
+static void store(compressor_thread_t *t, job_t *j)
 {
+    plume_batch_worker_t *w = t->w;
     const void *body = j->body;
     size_t len = j->len;
     if (w->codec != PLUME_CODEC_NONE) {
-        plume_buf_reset(&w->out);
-        if (!plume_compressor_compress(w->z, (plume_codec_t)w->codec, w->level, j->body, j->len,
-                                       &w->out)) {
+        plume_buf_reset(&t->out);
+        if (!plume_compressor_compress(t->z, (plume_codec_t)w->codec, w->level, j->body, j->len,
+                                       &t->out)) {
             j->res.rc = -EIO;
             return;
         }
-        body = w->out.data;
-        len = w->out.len;
+        body = t->out.data;
+        len = t->out.len;
     }
     plume_batch_meta_t meta = {
         .created_ns = plume_now_ns(), .event_count = j->res.events, .codec = (uint8_t)w->codec};
@@ -86,54 +99,73 @@ static void store(plume_batch_worker_t *w, job_t *j)
                                  &j->res.dropped_events);
 }
 
-static void *worker_main(void *arg)
+/* After a store (caller holds mu): marks j done, wakes the loop thread when
+ * j was the oldest unreported job, and frees or recycles j's body (j itself
+ * may be gone once mu is released). */
+static void finish_job(plume_batch_worker_t *w, job_t *j)
 {
-    plume_batch_worker_t *w = arg;
-    pthread_setname_np(pthread_self(), "plume-compress"); /* shows in top, perf, gdb */
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (!w->todo_head && !w->stop)
-            pthread_cond_wait(&w->cv, &w->mu);
-        job_t *j = w->todo_head;
-        if (!j)
-            break; /* stop requested and nothing left */
-        w->todo_head = j->next;
-        if (!w->todo_head)
-            w->todo_tail = NULL;
-        pthread_mutex_unlock(&w->mu);
-
-        store(w, j);
-
-        pthread_mutex_lock(&w->mu);
-        w->queued_bytes -= j->len;
-        uint8_t *drop = j->body;
-        if (!w->spare && j->cap > 0 && w->queued_bytes + j->cap <= w->max_queued) {
-            w->spare = j->body;
-            w->spare_cap = j->cap;
-            drop = NULL;
-        }
-        j->body = NULL;
-        if (drop) {
-            pthread_mutex_unlock(&w->mu);
-            free(drop);
-            pthread_mutex_lock(&w->mu);
-        }
-        push(&w->done_head, &w->done_tail, j);
+    w->queued_bytes -= j->len;
+    uint8_t *drop = j->body;
+    if (!w->spare && j->cap > 0 && w->queued_bytes + j->cap <= w->max_queued) {
+        w->spare = j->body;
+        w->spare_cap = j->cap;
+        drop = NULL;
+    }
+    j->body = NULL;
+    j->done = true;
+    if (w->head == j) {
         uint64_t one = 1;
         ssize_t r = write(w->efd, &one, sizeof(one));
         (void)r; /* the counter cannot overflow in practice; the loop drains it */
+    }
+    if (drop) {
+        pthread_mutex_unlock(&w->mu);
+        free(drop);
+        pthread_mutex_lock(&w->mu);
+    }
+}
+
+static void *compressor_main(void *arg)
+{
+    compressor_thread_t *t = arg;
+    plume_batch_worker_t *w = t->w;
+    pthread_setname_np(pthread_self(), "plume-compress"); /* shows in top, perf, gdb */
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->next_claim && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        job_t *j = w->next_claim;
+        if (!j)
+            break; /* stop requested and nothing left */
+        w->next_claim = j->next;
+        pthread_mutex_unlock(&w->mu);
+
+        store(t, j);
+
+        pthread_mutex_lock(&w->mu);
+        finish_job(w, j);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-/* Loop thread: runs the `stored` callbacks for finished jobs. */
+/* Loop thread: runs the `stored` callbacks for the finished jobs at the head
+ * of the queue, in submit order (a job finished early waits for the older
+ * ones). */
 static void deliver_done(plume_batch_worker_t *w)
 {
     pthread_mutex_lock(&w->mu);
-    job_t *j = w->done_head;
-    w->done_head = w->done_tail = NULL;
+    job_t *first = w->head, *last = NULL;
+    for (job_t *j = w->head; j && j->done; j = j->next)
+        last = j;
+    if (last) {
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+    }
     pthread_mutex_unlock(&w->mu);
+    job_t *j = last ? first : NULL;
     while (j) {
         job_t *next = j->next;
         w->outstanding--;
@@ -155,7 +187,7 @@ static void on_efd(plume_loop_t *l, int fd, unsigned events, void *arg)
 }
 
 plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t *outbox, int codec,
-                                             int level, size_t max_queued,
+                                             int level, unsigned threads, size_t max_queued,
                                              plume_batch_stored_cb stored, void *arg)
 {
     plume_batch_worker_t *w = calloc(1, sizeof(*w));
@@ -168,19 +200,34 @@ plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t 
     w->max_queued = max_queued;
     w->stored = stored;
     w->arg = arg;
-    w->efd = -1;
+    w->nthreads = threads ? threads : 1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    plume_buf_init(&w->out, PLUME_OUTBOX_MAX_BODY);
-    w->z = plume_compressor_new();
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!w->z || w->efd < 0 || plume_loop_watch(loop, w->efd, PLUME_EV_READ, on_efd, w) != 0 ||
-        pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-        plume_batch_worker_free(w);
-        return NULL;
+    w->threads = calloc(w->nthreads, sizeof(*w->threads));
+    if (w->efd < 0 || !w->threads || plume_loop_watch(loop, w->efd, PLUME_EV_READ, on_efd, w) != 0)
+        goto fail;
+    for (unsigned i = 0; i < w->nthreads; i++) {
+        compressor_thread_t *t = &w->threads[i];
+        t->w = w;
+        plume_buf_init(&t->out, PLUME_OUTBOX_MAX_BODY);
+        if (!(t->z = plume_compressor_new()) ||
+            pthread_create(&t->thread, NULL, compressor_main, t) != 0)
+            goto fail;
+        t->started = true;
     }
-    w->thread_started = true;
     return w;
+fail:
+    plume_batch_worker_free(w);
+    return NULL;
+}
+
+/* Counts a new job as outstanding (loop thread). */
+static void count_job(plume_batch_worker_t *w, job_t *j, uint32_t events)
+{
+    j->res.events = events;
+    w->outstanding++;
+    w->pending_events += events;
 }
 
 bool plume_batch_worker_submit(plume_batch_worker_t *w, const void *body, size_t len, uint32_t events)
@@ -196,13 +243,9 @@ bool plume_batch_worker_submit(plume_batch_worker_t *w, const void *body, size_t
     j->body = copy;
     j->len = len;
     j->cap = len ? len : 1;
-    j->res.events = events;
-    w->outstanding++;
-    w->pending_events += events;
+    count_job(w, j, events);
     pthread_mutex_lock(&w->mu);
-    push(&w->todo_head, &w->todo_tail, j);
-    w->queued_bytes += len;
-    pthread_cond_signal(&w->cv);
+    enqueue(w, j);
     pthread_mutex_unlock(&w->mu);
     return true;
 }
@@ -215,17 +258,13 @@ bool plume_batch_worker_submit_buf(plume_batch_worker_t *w, plume_buf_t *body, u
     j->body = body->data;
     j->len = body->len;
     j->cap = body->cap;
-    j->res.events = events;
-    w->outstanding++;
-    w->pending_events += events;
+    count_job(w, j, events);
     pthread_mutex_lock(&w->mu);
-    push(&w->todo_head, &w->todo_tail, j);
-    w->queued_bytes += j->len;
+    enqueue(w, j);
     body->data = w->spare;
     body->cap = w->spare_cap;
     w->spare = NULL;
     w->spare_cap = 0;
-    pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     body->len = 0;
     body->failed = false;
@@ -252,21 +291,28 @@ void plume_batch_worker_free(plume_batch_worker_t *w)
 {
     if (!w)
         return;
-    if (w->thread_started) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = true;
-        pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->thread, NULL);
-        deliver_done(w);
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    bool any_started = false;
+    for (unsigned i = 0; w->threads && i < w->nthreads; i++) {
+        compressor_thread_t *t = &w->threads[i];
+        if (t->started) {
+            pthread_join(t->thread, NULL);
+            any_started = true;
+        }
+        plume_compressor_free(t->z);
+        plume_buf_free(&t->out);
     }
+    if (any_started)
+        deliver_done(w);
     if (w->efd >= 0) {
         plume_loop_unwatch(w->loop, w->efd);
         close(w->efd);
     }
+    free(w->threads);
     free(w->spare);
-    plume_compressor_free(w->z);
-    plume_buf_free(&w->out);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);

@@ -32,11 +32,12 @@ typedef void (*plume_batch_stored_cb)(void *arg, const plume_batch_result_t *res
 
 typedef struct plume_batch_worker plume_batch_worker_t;
 
-/* codec/level: plume_codec_t and its level. max_queued: bytes of uncompressed
- * bodies beyond which full() is true. Borrows loop and outbox (both must outlive
- * the worker). NULL on failure. */
+/* codec/level: plume_codec_t and its level. threads: how many batches are
+ * compressed at once (0 counts as 1). max_queued: bytes of uncompressed bodies
+ * beyond which full() is true. Borrows loop and outbox (both must outlive the
+ * worker). NULL on failure. */
 plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t *outbox, int codec,
-                                             int level, size_t max_queued,
+                                             int level, unsigned threads, size_t max_queued,
                                              plume_batch_stored_cb stored, void *arg);
 /* Queues a copy of body[0..len) holding `events` events. Returns false only when
  * out of memory (the caller counts the events as dropped). */

@@ -53,6 +53,7 @@ static const option_t options[] = {
     {"sinks.axiom", "org_id", OPT_STRING, OFF(axiom.org_id), NULL, 0, 0, false},
     {"sinks.axiom", "compression", OPT_ENUM, OFF(axiom.compression), codecs, 0, 0, false},
     {"sinks.axiom", "compression_level", OPT_INT, OFF(axiom.compression_level), NULL, 0, 19, false},
+    {"sinks.axiom", "compression_threads", OPT_INT, OFF(axiom.compression_threads), NULL, 0, 64, false},
     {"sinks.axiom", "batch_max_events", OPT_INT, OFF(axiom.batch_max_events), NULL, 1, 10000, false},
     {"sinks.axiom", "batch_max_bytes", OPT_SIZE, OFF(axiom.batch_max_bytes), NULL, 0, 0, false},
     {"sinks.axiom", "batch_max_age", OPT_DURATION, OFF(axiom.batch_max_age_ms), NULL, 0, 0, false},

@@ -33,6 +33,7 @@ typedef struct plume_axiom_config {
     char *org_id;
     int compression; /* plume_codec_t */
     int64_t compression_level;
+    int64_t compression_threads; /* 0: one per online CPU, at most 4 */
     int64_t batch_max_events;
     uint64_t batch_max_bytes;
     uint64_t batch_max_age_ms;

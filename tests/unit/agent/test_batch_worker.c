@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The batch worker: batches submitted on the loop thread are compressed and
- * stored in the outbox by the worker thread, reported back in order on the loop
- * thread, bounded by max_queued, and flushed to disk by free(). */
+ * stored in the outbox by the worker threads, reported back in submit order on
+ * the loop thread (also when several threads finish out of order), bounded by
+ * max_queued, and flushed to disk by free(). */
 #include "test_support.h"
 #include <cmocka.h>
 
@@ -19,14 +20,14 @@ typedef struct fixture {
     plume_loop_t *loop;
     plume_outbox_t *ob;
     int stored;
-    uint32_t events_seen[16];
-    int rc_seen[16];
+    uint32_t events_seen[64];
+    int rc_seen[64];
 } fixture_t;
 
 static void on_stored(void *arg, const plume_batch_result_t *res)
 {
     fixture_t *fx = arg;
-    if (fx->stored < 16) {
+    if (fx->stored < 64) {
         fx->events_seen[fx->stored] = res->events;
         fx->rc_seen[fx->stored] = res->rc;
     }
@@ -69,7 +70,7 @@ static void stores_compressed_batches_in_order(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 1, 1u << 20, on_stored, fx);
     assert_non_null(w);
     char body[3][64];
     for (int i = 0; i < 3; i++) {
@@ -113,7 +114,7 @@ static void submit_buf_takes_the_allocation(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1, 1u << 20, on_stored, fx);
     plume_buf_t b;
     plume_buf_init(&b, 4096);
     for (int round = 0; round < 3; round++) {
@@ -148,7 +149,7 @@ static void free_stores_what_is_queued(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_GZIP, 0, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_GZIP, 0, 1, 1u << 20, on_stored, fx);
     for (int i = 0; i < 8; i++)
         assert_true(plume_batch_worker_submit(w, "{}\n", 3, 1));
     plume_batch_worker_free(w); /* no loop turn in between */
@@ -173,7 +174,7 @@ static void full_while_queued_bytes_exceed_the_bound(void **state)
         big[i] = (char)('a' + (x % 16));
     }
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 1, 1u << 20, on_stored, fx);
     assert_false(plume_batch_worker_full(w));
     assert_true(plume_batch_worker_submit(w, big, n, 1));
     assert_true(plume_batch_worker_full(w));
@@ -193,7 +194,7 @@ static void outbox_error_is_reported(void **state)
     fx->ob = plume_outbox_open(fx->dir, "tiny", 16, false, err, sizeof(err));
     assert_non_null(fx->ob);
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1, 1u << 20, on_stored, fx);
     char body[200];
     memset(body, 'x', sizeof(body));
     assert_true(plume_batch_worker_submit(w, body, sizeof(body), 5));
@@ -202,6 +203,75 @@ static void outbox_error_is_reported(void **state)
     assert_int_equal(fx->events_seen[0], 5);
     assert_int_equal(plume_outbox_pending_count(fx->ob), 0);
     plume_batch_worker_free(w);
+}
+
+/* Four threads, 48 batches whose sizes vary a thousandfold, so that small
+ * ones finish before big ones submitted earlier: the callbacks still come in
+ * submit order, and the outbox ends up with every body exactly once. */
+static void parallel_threads_report_in_submit_order(void **state)
+{
+    fixture_t *fx = *state;
+    enum { N = 48 };
+    plume_batch_worker_t *w =
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 4, 64u << 20, on_stored, fx);
+    assert_non_null(w);
+    size_t sizes[N];
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < N; i++) {
+        sizes[i] = i % 4 == 0 ? (1u << 20) + (size_t)i : 64 + (size_t)i;
+        char *body = malloc(sizes[i]);
+        for (size_t k = 0; k < sizes[i]; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            body[k] = (char)('a' + (x % 16));
+        }
+        memcpy(body, &i, sizeof(i)); /* the batch's number, to find it in the outbox */
+        assert_true(plume_batch_worker_submit(w, body, sizes[i], (uint32_t)(i + 1)));
+        free(body);
+    }
+    wait_stored(fx, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(fx->rc_seen[i], 0);
+        assert_int_equal(fx->events_seen[i], i + 1);
+    }
+    bool seen[N] = {false};
+    for (int i = 0; i < N; i++) {
+        plume_outbox_id_t id;
+        plume_batch_meta_t meta;
+        plume_buf_t b, plain;
+        char err[256];
+        plume_buf_init(&b, 0);
+        plume_buf_init(&plain, 0);
+        assert_true(plume_outbox_next(fx->ob, &id));
+        assert_int_equal(plume_outbox_load(fx->ob, id, &meta, &b, err, sizeof(err)), 0);
+        assert_true(plume_decompress(PLUME_CODEC_ZSTD, b.data, b.len, &plain));
+        int k;
+        assert_true(plain.len >= sizeof(k));
+        memcpy(&k, plain.data, sizeof(k));
+        assert_true(k >= 0 && k < N);
+        assert_false(seen[k]);
+        seen[k] = true;
+        assert_int_equal(plain.len, sizes[k]);
+        assert_int_equal(meta.event_count, (uint32_t)(k + 1));
+        plume_buf_free(&b);
+        plume_buf_free(&plain);
+    }
+    assert_false(plume_outbox_next(fx->ob, NULL));
+    plume_batch_worker_free(w);
+}
+
+/* free() with several threads: every queued batch is stored and reported. */
+static void free_with_threads_stores_everything(void **state)
+{
+    fixture_t *fx = *state;
+    plume_batch_worker_t *w =
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 3, 1u << 20, on_stored, fx);
+    for (int i = 0; i < 20; i++)
+        assert_true(plume_batch_worker_submit(w, "{\"a\":1}\n", 8, 2));
+    plume_batch_worker_free(w);
+    assert_int_equal(fx->stored, 20);
+    assert_int_equal(plume_outbox_pending_events(fx->ob), 40);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -214,6 +284,8 @@ int main(void)
         T(free_stores_what_is_queued),
         T(full_while_queued_bytes_exceed_the_bound),
         T(outbox_error_is_reported),
+        T(parallel_threads_report_in_submit_order),
+        T(free_with_threads_stores_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,6 +135,7 @@ static void builtin_defaults(void **state)
     assert_string_equal(ax->org_id, "");
     assert_int_equal(ax->compression, PLUME_CODEC_ZSTD);
     assert_int_equal(ax->compression_level, 0);
+    assert_int_equal(ax->compression_threads, 0);
     assert_int_equal(ax->batch_max_events, 10000);
     assert_int_equal(ax->batch_max_bytes, 4u << 20);
     assert_int_equal(ax->batch_max_age_ms, 1000);
