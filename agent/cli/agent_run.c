@@ -50,10 +50,10 @@ static void start_drain(agent_t *a, const char *why)
     plume_pipeline_flush(&a->pipeline);
 }
 
-static void on_event(void *arg, const uint8_t *ev, size_t len)
+static void on_event(void *arg, const plume_event_view_t *ev)
 {
     agent_t *a = arg;
-    plume_pipeline_submit(&a->pipeline, ev, len);
+    plume_pipeline_submit_view(&a->pipeline, ev);
 }
 
 static bool may_read(void *arg)

@@ -121,11 +121,9 @@ static bool write_fields_json(plume_buf_t *out, const plume_event_view_t *ev, bo
 }
 
 /* The shared encoder; `axiom` selects the flavour (see axiom_encode.h). */
-static bool encode(plume_buf_t *out, const uint8_t *event, size_t len, bool axiom)
+static bool encode(plume_buf_t *out, const plume_event_view_t *evp, bool axiom)
 {
-    plume_event_view_t ev;
-    if (!event || !plume_event_view(event, len, &ev))
-        return false;
+    const plume_event_view_t ev = *evp;
     size_t start = out->len;
     bool was_failed = out->failed;
     out->failed = false;
@@ -172,12 +170,24 @@ static bool encode(plume_buf_t *out, const uint8_t *event, size_t len, bool axio
     return true;
 }
 
+bool plume_axiom_encode_view(plume_buf_t *out, const plume_event_view_t *ev)
+{
+    return encode(out, ev, true);
+}
+
+bool plume_ndjson_encode_view(plume_buf_t *out, const plume_event_view_t *ev)
+{
+    return encode(out, ev, false);
+}
+
 bool plume_axiom_encode_event(plume_buf_t *out, const uint8_t *event, size_t len)
 {
-    return encode(out, event, len, true);
+    plume_event_view_t ev;
+    return event && plume_event_view(event, len, &ev) && encode(out, &ev, true);
 }
 
 bool plume_ndjson_encode_event(plume_buf_t *out, const uint8_t *event, size_t len)
 {
-    return encode(out, event, len, false);
+    plume_event_view_t ev;
+    return event && plume_event_view(event, len, &ev) && encode(out, &ev, false);
 }

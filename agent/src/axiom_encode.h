@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "event.h"
 
 /* Appends one Axiom NDJSON line (ending in '\n') for the msgpack event
  * event[0..len). Returns false, appending nothing, if the event is not a valid
@@ -40,5 +41,10 @@ bool plume_axiom_encode_event(plume_buf_t *out, const uint8_t *event, size_t len
 
 /* Same for the plain NDJSON flavour (file sink, non-TTY console). */
 bool plume_ndjson_encode_event(plume_buf_t *out, const uint8_t *event, size_t len);
+
+/* The same two for an event given as a view (event.h); false only when out
+ * reached its maximum (out->failed set). */
+bool plume_axiom_encode_view(plume_buf_t *out, const plume_event_view_t *ev);
+bool plume_ndjson_encode_view(plume_buf_t *out, const plume_event_view_t *ev);
 
 #endif

@@ -268,11 +268,11 @@ static plume_verdict_t judge(void *ctx, const plume_batch_meta_t *meta,
 
 static const plume_delivery_ops_t delivery_ops = {prepare, judge};
 
-static void submit(plume_sink_t *base, const uint8_t *ev, size_t len)
+static void submit(plume_sink_t *base, const plume_event_view_t *ev)
 {
     axiom_sink_t *s = (axiom_sink_t *)base;
     plume_buf_t *out = plume_batcher_begin(&s->batcher);
-    bool ok = plume_axiom_encode_event(out, ev, len);
+    bool ok = plume_axiom_encode_view(out, ev);
     if (!plume_batcher_commit(&s->batcher, ok))
         s->metrics->dropped_encode++;
 }

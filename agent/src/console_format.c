@@ -170,14 +170,26 @@ static void put_fields(plume_buf_t *b, plume_mp_reader_t *r, uint32_t count)
 
 void plume_console_format_event(plume_buf_t *out, const uint8_t *event, size_t len, bool color)
 {
+    plume_event_view_t ev;
+    if (event && plume_event_view(event, len, &ev)) {
+        plume_console_format_view(out, &ev, color);
+        return;
+    }
     size_t start = out->len;
     bool was_failed = out->failed;
     out->failed = false;
-    plume_event_view_t ev;
-    if (!event || !plume_event_view(event, len, &ev)) {
-        plume_buf_printf(out, "[plume: invalid event, %zu bytes]\n", len);
-        goto done;
-    }
+    plume_buf_printf(out, "[plume: invalid event, %zu bytes]\n", len);
+    if (out->failed)
+        out->len = start;
+    out->failed = was_failed || out->failed;
+}
+
+void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *evp, bool color)
+{
+    size_t start = out->len;
+    bool was_failed = out->failed;
+    out->failed = false;
+    const plume_event_view_t ev = *evp;
 
     /* Fields passed through as JSON text are converted to msgpack first and
      * then shown like any other fields (not a hot path). */
@@ -237,7 +249,6 @@ void plume_console_format_event(plume_buf_t *out, const uint8_t *event, size_t l
     plume_buf_append_byte(out, '\n');
     plume_buf_free(&conv);
 
-done:
     if (out->failed)
         out->len = start;
     out->failed = out->failed || was_failed;

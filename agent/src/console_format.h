@@ -23,10 +23,13 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "event.h"
 
 /* Appends the line (with its '\n') for the msgpack event event[0..len). An
  * invalid event gives "[plume: invalid event, N bytes]\n". If `out` reaches
  * its maximum, nothing is appended and out->failed is set. */
 void plume_console_format_event(plume_buf_t *out, const uint8_t *event, size_t len, bool color);
+/* The same for an event given as a view. */
+void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *ev, bool color);
 
 #endif

@@ -305,6 +305,34 @@ bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
     return !(ev->fields && ev->fields_json);
 }
 
+bool plume_event_write(plume_buf_t *out, const plume_event_view_t *ev)
+{
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, out, ev->time_ns);
+    if (ev->origin) {
+        ADD_KEY(&eb, "origin");
+        plume_mp_str(out, ev->origin, ev->origin_len);
+    }
+    if (ev->hints)
+        plume_event_set_hints(&eb, ev->hints);
+    if (ev->fields_json) {
+        plume_event_set_fields_json(&eb, ev->fields_json, ev->fields_json_len);
+    } else if (ev->fields) {
+        ADD_KEY(&eb, "fields");
+        plume_buf_append(out, ev->fields, ev->fields_len);
+    }
+    plume_event_set_level(&eb, ev->level);
+    if (ev->message)
+        plume_event_set_message(&eb, ev->message, ev->message_len);
+    if (ev->truncated)
+        plume_event_set_truncated(&eb);
+    if (ev->parse_error) {
+        ADD_KEY(&eb, "parse_error");
+        plume_mp_str(out, ev->parse_error, ev->parse_error_len);
+    }
+    return plume_event_end(&eb);
+}
+
 uint64_t plume_now_ns(void)
 {
     struct timespec ts;

@@ -100,6 +100,13 @@ typedef struct plume_event_view {
  * them. */
 bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev);
 
+/* Writes the event *ev describes as one msgpack map (what plume_event_view()
+ * reads back as the same view). The view must satisfy the schema: fields_json,
+ * when set, is a valid braced object and fields is unset. Returns false, with
+ * out->failed set, if out reached its maximum. This is how an event produced
+ * as a view (the stdin JSON pass-through) reaches a sink that wants bytes. */
+bool plume_event_write(plume_buf_t *out, const plume_event_view_t *ev);
+
 /* Builder: begin, add the parts, end. Fields are written between
  * plume_event_fields_begin/end with the plume_mp_* writer (key, value, ...). */
 typedef struct plume_event_builder {

@@ -98,7 +98,7 @@ static void on_timer(plume_loop_t *l, plume_timer_t *t, void *arg)
     write_out(arg);
 }
 
-static void submit(plume_sink_t *base, const uint8_t *ev, size_t len)
+static void submit(plume_sink_t *base, const plume_event_view_t *ev)
 {
     local_sink_t *s = (local_sink_t *)base;
     if (s->broken)
@@ -106,9 +106,9 @@ static void submit(plume_sink_t *base, const uint8_t *ev, size_t len)
     size_t mark = s->out.len;
     bool ok = true;
     if (s->pretty)
-        plume_console_format_event(&s->out, ev, len, s->color);
+        plume_console_format_view(&s->out, ev, s->color);
     else
-        ok = plume_ndjson_encode_event(&s->out, ev, len);
+        ok = plume_ndjson_encode_view(&s->out, ev);
     if (!ok || s->out.failed) {
         s->out.len = mark;
         s->out.failed = false;

@@ -14,10 +14,19 @@ bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s)
     return true;
 }
 
-void plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len)
+bool plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len)
+{
+    plume_event_view_t ev;
+    if (!event || !plume_event_view(event, len, &ev))
+        return false;
+    plume_pipeline_submit_view(p, &ev);
+    return true;
+}
+
+void plume_pipeline_submit_view(plume_pipeline_t *p, const plume_event_view_t *ev)
 {
     for (size_t i = 0; i < p->nsinks; i++)
-        p->sinks[i]->ops->submit(p->sinks[i], event, len);
+        p->sinks[i]->ops->submit(p->sinks[i], ev);
 }
 
 void plume_pipeline_flush(plume_pipeline_t *p)

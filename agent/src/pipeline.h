@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The pipeline: the set of sinks events are routed to.
  *
- * Collectors and the SDK worker hand events (msgpack, event.h) to
- * plume_pipeline_submit(); each sink batches, encodes and delivers them its own
- * way. Today every event goes to every sink; per-sink routing rules (errors to
+ * Collectors and the SDK worker hand events to plume_pipeline_submit()
+ * (msgpack, event.h) or plume_pipeline_submit_view() (an event read in place,
+ * e.g. a JSON line passed through); each sink batches, encodes and delivers
+ * them its own way. Today every event goes to every sink; per-sink routing rules (errors to
  * Sentry, logs to Axiom) plug in here. */
 #ifndef PLUME_PIPELINE_H
 #define PLUME_PIPELINE_H
@@ -24,7 +25,10 @@ typedef struct plume_pipeline {
 void plume_pipeline_init(plume_pipeline_t *p);
 /* Takes ownership of the sink. False when the table is full. */
 bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s);
-void plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len);
+/* Reads the msgpack event once and hands it to every sink. False, with no
+ * sink called, if it is not a valid event (the caller counts it). */
+bool plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len);
+void plume_pipeline_submit_view(plume_pipeline_t *p, const plume_event_view_t *ev);
 /* Seals open batches and writes buffered output. */
 void plume_pipeline_flush(plume_pipeline_t *p);
 /* False when a sink is at its memory bound: inputs should pause reading. */

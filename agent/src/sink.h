@@ -2,7 +2,7 @@
 /* The interface every sink implements (Axiom, console, file; Sentry next).
  *
  * A sink embeds plume_sink_t as its first member. submit() takes one event
- * (msgpack, see event.h) and must not keep the pointer. flush() seals whatever
+ * as a view (event.h) and must not keep it or anything it points to. flush() seals whatever
  * is open so that it gets delivered without waiting for batch age. idle() is true
  * when nothing is left to deliver; stopped() when the sink gave up for good
  * (e.g. its token was refused). can_accept() is the backpressure signal. */
@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
+
 typedef struct plume_sink plume_sink_t;
 
 typedef struct plume_sink_ops {
-    void (*submit)(plume_sink_t *s, const uint8_t *event, size_t len);
+    void (*submit)(plume_sink_t *s, const plume_event_view_t *ev);
     void (*flush)(plume_sink_t *s);
     bool (*idle)(const plume_sink_t *s);
     bool (*stopped)(const plume_sink_t *s);

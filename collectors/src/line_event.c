@@ -401,44 +401,37 @@ static bool on_span(void *ctx, const plume_json_span_t *m)
     return true;
 }
 
-/* Sets the message from a JSON string member (raw: its text with quotes).
- * Escapes are decoded into out's spare room past the bytes the builder is
- * about to write (key, header and at most raw_len bytes), so nothing moves
- * or overlaps; if out cannot lend that room, into a heap copy. False only
- * when no memory is left (out->failed is then set). */
-static bool set_message_json(plume_event_builder_t *eb, plume_buf_t *out, const char *raw,
-                             size_t raw_len, bool escaped)
+/* The message from a JSON string member (raw: its text with quotes): the
+ * text inside the quotes, or, when it has escapes, its decoding appended to
+ * msgbuf. False only when msgbuf reached its maximum (msgbuf->failed set). */
+static bool message_from_json(const char *raw, size_t raw_len, bool escaped, plume_buf_t *msgbuf,
+                              const char **msg, size_t *msg_len)
 {
     const char *s = raw + 1;
     size_t n = raw_len - 2;
     if (!escaped) {
-        plume_event_set_message(eb, s, n);
+        *msg = s;
+        *msg_len = n;
         return true;
     }
-    size_t gap = n + 16; /* "message" key (8 bytes) + str header (<= 5) + text (<= n) */
-    bool was_failed = out->failed;
-    if (plume_buf_reserve(out, gap + n)) {
-        char *tmp = (char *)out->data + out->len + gap;
-        plume_event_set_message(eb, tmp, plume_json_unescape(s, n, tmp));
-        return true;
-    }
-    out->failed = was_failed;
-    char *tmp = malloc(n ? n : 1);
-    if (!tmp) {
-        out->failed = true;
+    if (!plume_buf_reserve(msgbuf, n ? n : 1))
         return false;
-    }
-    plume_event_set_message(eb, tmp, plume_json_unescape(s, n, tmp));
-    free(tmp);
+    char *dst = (char *)msgbuf->data + msgbuf->len;
+    *msg_len = plume_json_unescape(s, n, dst);
+    msgbuf->len += *msg_len;
+    *msg = dst;
     return true;
 }
 
-/* The pass-through path: validate, note time/level/message, copy the object.
- * Returns SLOW when the line must take the msgpack path, SYNTAX (with the
- * same message as the msgpack path would give) when it is not JSON (or, with
- * check_utf8, not UTF-8). Writes nothing unless it returns DONE or OVERFLOW. */
-static outcome_t json_fast_event(const char *line, size_t n, bool check_utf8, const char *origin,
-                                 uint64_t recv_ns, plume_buf_t *out, char *perr, size_t perr_size)
+/* The pass-through path: validate, note time/level/message, view the object
+ * in place (*ev points into line, and into msgbuf for a message with
+ * escapes). Returns SLOW when the line must take the msgpack path, SYNTAX
+ * (with the same message as the msgpack path would give) when it is not JSON
+ * (or, with check_utf8, not UTF-8). Touches msgbuf only when it returns DONE
+ * or OVERFLOW. */
+static outcome_t json_fast_view(const char *line, size_t n, bool check_utf8, const char *origin,
+                                uint64_t recv_ns, plume_buf_t *msgbuf, plume_event_view_t *ev,
+                                char *perr, size_t perr_size)
 {
     fast_t fs = {.time_rank = NO_RANK, .level_rank = NO_RANK, .msg_rank = NO_RANK};
     plume_json_opts_t opts = {.max_depth = PLUME_LINE_JSON_MAX_DEPTH, .assume_utf8 = !check_utf8};
@@ -452,19 +445,20 @@ static outcome_t json_fast_event(const char *line, size_t n, bool check_utf8, co
     }
     if (info.flags)
         return SLOW;
-    plume_event_builder_t eb;
-    plume_event_begin(&eb, out, fs.time_rank != NO_RANK ? fs.time_ns : recv_ns);
-    if (origin)
-        plume_event_set_origin(&eb, origin);
-    if (fs.hints)
-        plume_event_set_hints(&eb, fs.hints);
-    plume_event_set_fields_json(&eb, line + info.obj_off, info.obj_len);
-    if (fs.level_rank != NO_RANK)
-        plume_event_set_level(&eb, fs.level);
-    if (fs.msg_rank != NO_RANK &&
-        !set_message_json(&eb, out, fs.msg_raw, fs.msg_raw_len, fs.msg_escaped))
+    memset(ev, 0, sizeof(*ev));
+    ev->time_ns = fs.time_rank != NO_RANK ? fs.time_ns : recv_ns;
+    ev->level = fs.level_rank != NO_RANK ? fs.level : PLUME_LEVEL_NONE;
+    if (origin) {
+        ev->origin = origin;
+        ev->origin_len = strlen(origin);
+    }
+    ev->hints = fs.hints;
+    ev->fields_json = line + info.obj_off;
+    ev->fields_json_len = info.obj_len;
+    if (fs.msg_rank != NO_RANK && !message_from_json(fs.msg_raw, fs.msg_raw_len, fs.msg_escaped,
+                                                     msgbuf, &ev->message, &ev->message_len))
         return OVERFLOW;
-    return plume_event_end(&eb) ? DONE : OVERFLOW;
+    return DONE;
 }
 
 static bool is_identifier(const char *k, size_t n)
@@ -570,16 +564,23 @@ static bool starts_with_brace(const char *s, size_t n)
     return i < n && s[i] == '{';
 }
 
-bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
-                         uint64_t recv_ns, const char *origin, plume_buf_t *out,
-                         plume_buf_t *scratch, plume_line_stats_t *stats)
+/* How line_to() left the event. */
+typedef enum { LINE_FAILED, LINE_WRITTEN, LINE_VIEWED } line_result_t;
+
+/* The shared core of plume_line_to_view() and plume_line_to_event(): a
+ * pass-through line is only viewed (*ev; msgbuf gets a decoded message),
+ * every other line is written to out. */
+static line_result_t line_to(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                             uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                             plume_buf_t *msgbuf, plume_buf_t *scratch, plume_line_stats_t *stats,
+                             plume_event_view_t *ev)
 {
     plume_line_stats_t dummy;
     if (!stats)
         stats = &dummy;
     size_t start = out->len;
     if (out->failed)
-        return false;
+        return LINE_FAILED;
 
     /* A JSON line first tries the pass-through path with UTF-8 checks on:
      * valid JSON is valid UTF-8, so for the usual line this one pass is also
@@ -590,14 +591,13 @@ bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_
     outcome_t pre = DONE; /* DONE here means "not tried" */
     if (!truncated && !force_slow_path &&
         (fmt == PLUME_FORMAT_JSON || (fmt == PLUME_FORMAT_AUTO && starts_with_brace(line, n)))) {
-        pre = json_fast_event(line, n, true, origin, recv_ns, out, perr, sizeof(perr));
+        pre = json_fast_view(line, n, true, origin, recv_ns, msgbuf, ev, perr, sizeof(perr));
         if (pre == DONE) {
             stats->json++;
-            return true;
+            return LINE_VIEWED;
         }
-        out->len = start;
         if (pre == OVERFLOW)
-            return false;
+            return LINE_FAILED;
     }
 
     /* A cut line may end inside a character: drop the partial character. */
@@ -628,7 +628,14 @@ bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_
             else if (force_slow_path)
                 oc = SLOW;
             else
-                oc = json_fast_event(line, n, false, origin, recv_ns, out, perr, sizeof(perr));
+                oc = json_fast_view(line, n, false, origin, recv_ns, msgbuf, ev, perr,
+                                    sizeof(perr));
+            if (oc == DONE) {
+                stats->json++;
+                return LINE_VIEWED;
+            }
+            if (oc == OVERFLOW)
+                return LINE_FAILED;
             if (oc == SLOW) {
                 out->len = start;
                 out->failed = false;
@@ -644,10 +651,10 @@ bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_
         }
     }
     if (oc == DONE)
-        return true;
+        return LINE_WRITTEN;
     out->len = start;
     if (oc == OVERFLOW)
-        return false;
+        return LINE_FAILED;
     /* A structured attempt that was abandoned for text may have run out of
      * room on the way; its bytes are gone, and out was fine on entry. */
     out->failed = false;
@@ -655,10 +662,45 @@ bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_
         stats->parse_errors++;
     if (!text_event(line, n, truncated, recv_ns, origin, oc == SYNTAX ? perr : NULL, out)) {
         out->len = start;
-        return false;
+        return LINE_FAILED;
     }
     stats->text++;
-    return true;
+    return LINE_WRITTEN;
+}
+
+bool plume_line_to_view(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                        uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                        plume_buf_t *scratch, plume_line_stats_t *stats, plume_event_view_t *ev)
+{
+    plume_buf_reset(out);
+    switch (line_to(line, n, truncated, fmt, recv_ns, origin, out, out, scratch, stats, ev)) {
+    case LINE_VIEWED:
+        return true;
+    case LINE_WRITTEN:
+        return plume_event_view(out->data, out->len, ev);
+    default:
+        return false;
+    }
+}
+
+bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                         uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                         plume_buf_t *scratch, plume_line_stats_t *stats)
+{
+    plume_event_view_t ev;
+    plume_buf_t msgbuf;
+    plume_buf_init(&msgbuf, out->max);
+    size_t start = out->len;
+    line_result_t r =
+        line_to(line, n, truncated, fmt, recv_ns, origin, out, &msgbuf, scratch, stats, &ev);
+    if (r == LINE_VIEWED && !plume_event_write(out, &ev)) {
+        out->len = start;
+        r = LINE_FAILED;
+    }
+    if (r == LINE_FAILED)
+        out->failed = true;
+    plume_buf_free(&msgbuf);
+    return r != LINE_FAILED;
 }
 
 static const char *const format_names[] = {"auto", "json", "logfmt", "text"};

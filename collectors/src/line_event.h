@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "event.h"
 
 typedef enum {
     PLUME_FORMAT_AUTO,
@@ -64,6 +65,17 @@ typedef struct {
 bool plume_line_to_event(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
                          uint64_t recv_ns, const char *origin, plume_buf_t *out,
                          plume_buf_t *scratch, plume_line_stats_t *stats);
+
+/* The same event as a view (agent/src/event.h), without the msgpack round
+ * trip where it can be avoided: a JSON object line taking the pass-through
+ * path is viewed in place (ev points into `line`, or into scratch when the
+ * line needed UTF-8 repair, and into out for a message with escapes); every
+ * other line is written to out as msgpack and viewed there. out is working
+ * memory (reset first). *ev stays valid until line, out or scratch change.
+ * Returns false only if out reached its maximum (the line is dropped). */
+bool plume_line_to_view(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                        uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                        plume_buf_t *scratch, plume_line_stats_t *stats, plume_event_view_t *ev);
 
 /* Test-only switch: when on, JSON lines always take the msgpack path (so
  * tests and fuzzers can compare both paths on the same input). Not thread

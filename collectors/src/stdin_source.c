@@ -48,17 +48,17 @@ static void on_line(void *arg, const char *line, size_t n, bool truncated)
     m->received++;
     if (truncated)
         m->truncated++;
-    plume_buf_reset(&s->event);
     plume_line_stats_t before = s->stats;
-    if (!plume_line_to_event(line, n, truncated, s->fmt, s->chunk_time_ns, "stdin", &s->event,
-                             &s->scratch, &s->stats)) {
+    plume_event_view_t ev;
+    if (!plume_line_to_view(line, n, truncated, s->fmt, s->chunk_time_ns, "stdin", &s->event,
+                            &s->scratch, &s->stats, &ev)) {
         m->dropped_encode++;
         return;
     }
     m->parsed += (s->stats.json - before.json) + (s->stats.logfmt - before.logfmt);
     m->parse_errors += s->stats.parse_errors - before.parse_errors;
     m->invalid_utf8 += s->stats.invalid_utf8 - before.invalid_utf8;
-    s->emit(s->arg, s->event.data, s->event.len);
+    s->emit(s->arg, &ev);
 }
 
 static void finish(plume_stdin_source_t *s)

@@ -18,7 +18,7 @@
 #include "loop.h"
 #include "metrics.h"
 
-typedef void (*plume_emit_cb)(void *arg, const uint8_t *event, size_t len);
+typedef void (*plume_emit_cb)(void *arg, const plume_event_view_t *ev);
 typedef void (*plume_eof_cb)(void *arg);
 
 typedef struct plume_stdin_source plume_stdin_source_t;

@@ -209,7 +209,9 @@ static void submit(fixture_t *f, const char *msg, uint64_t seq, plume_buf_t *wan
     assert_true(plume_event_end(&eb));
     if (want)
         assert_true(plume_axiom_encode_event(want, ev.data, ev.len));
-    f->sink->ops->submit(f->sink, ev.data, ev.len);
+    plume_event_view_t view;
+    assert_true(plume_event_view(ev.data, ev.len, &view));
+    f->sink->ops->submit(f->sink, &view);
     plume_buf_free(&ev);
 }
 
@@ -475,12 +477,20 @@ static void client_error_dead_lettered(void **state)
                                              .dropped_failed = 2});
 }
 
-static void invalid_event_counted(void **state)
+/* An event whose line would exceed the largest accepted event (8 MiB) is
+ * counted as dropped and leaves the batch as it was. */
+static void oversized_event_counted(void **state)
 {
     fixture_t *f = *state;
     start(f);
-    static const uint8_t not_an_event[] = {0x91, 0x01};
-    f->sink->ops->submit(f->sink, not_an_event, sizeof(not_an_event));
+    size_t big = (8u << 20) + 1;
+    char *msg = malloc(big);
+    assert_non_null(msg);
+    memset(msg, 'x', big);
+    plume_event_view_t huge = {.time_ns = T0, .level = PLUME_LEVEL_INFO, .message = msg,
+                               .message_len = big};
+    f->sink->ops->submit(f->sink, &huge);
+    free(msg);
     assert_int_equal(f->sink->ops->pending_events(f->sink), 0);
     plume_buf_t want;
     plume_buf_init(&want, 0);
@@ -510,7 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ingest_limited_430, setup, teardown),
         cmocka_unit_test_setup_teardown(server_error_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(client_error_dead_lettered, setup, teardown),
-        cmocka_unit_test_setup_teardown(invalid_event_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(oversized_event_counted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pipeline with two (or more) fake sinks: every event reaches every sink in
- * order, flush/free reach each sink once, idle/stuck/any_stopped/pending
+ * order (as msgpack read once, or as a view handed on as is), an invalid
+ * msgpack event reaches none, flush/free reach each sink once, idle/stuck/any_stopped/pending
  * combine the sinks' states as documented, and a full sink table refuses (and
  * does not take) the extra sink. */
 #include "test_support.h"
@@ -14,8 +15,9 @@
 
 typedef struct fake_sink {
     plume_sink_t base;
-    plume_buf_t got; /* every submitted event, each followed by '|' */
+    plume_buf_t got; /* every submitted event's message, each followed by '|' */
     int submits;
+    plume_event_view_t last; /* the last view submitted */
     int flushes;
     bool idle;
     bool stopped;
@@ -24,11 +26,12 @@ typedef struct fake_sink {
     int *frees; /* incremented by free() */
 } fake_sink_t;
 
-static void fake_submit(plume_sink_t *s, const uint8_t *ev, size_t len)
+static void fake_submit(plume_sink_t *s, const plume_event_view_t *ev)
 {
     fake_sink_t *f = (fake_sink_t *)s;
     f->submits++;
-    plume_buf_append(&f->got, ev, len);
+    f->last = *ev;
+    plume_buf_append(&f->got, ev->message, ev->message_len);
     plume_buf_append_byte(&f->got, '|');
 }
 
@@ -90,17 +93,27 @@ static int teardown(void **state)
     return frees == 2 ? 0 : -1; /* each sink freed exactly once */
 }
 
-static void submit(plume_pipeline_t *p, const char *s)
+/* Submits a msgpack event whose message is s[0..n). */
+static void submit_n(plume_pipeline_t *p, const char *s, size_t n)
 {
-    plume_pipeline_submit(p, (const uint8_t *)s, strlen(s));
+    plume_buf_t ev;
+    plume_event_builder_t eb;
+    plume_buf_init(&ev, 0);
+    plume_event_begin(&eb, &ev, 42);
+    plume_event_set_message(&eb, s, n);
+    assert_true(plume_event_end(&eb));
+    assert_true(plume_pipeline_submit(p, ev.data, ev.len));
+    plume_buf_free(&ev);
 }
+
+static void submit(plume_pipeline_t *p, const char *s) { submit_n(p, s, strlen(s)); }
 
 static void fan_out_in_order(void **state)
 {
     fixture_t *fx = *state;
     submit(&fx->p, "one");
     submit(&fx->p, "two");
-    plume_pipeline_submit(&fx->p, (const uint8_t *)"th\0ree", 6);
+    submit_n(&fx->p, "th\0ree", 6);
     submit(&fx->p, "");
     const char want[] = "one|two|th\0ree||";
     for (int i = 0; i < 2; i++) {
@@ -109,6 +122,38 @@ static void fan_out_in_order(void **state)
         assert_int_equal(f->got.len, sizeof(want) - 1);
         assert_memory_equal(f->got.data, want, sizeof(want) - 1);
         assert_int_equal(f->flushes, 0);
+    }
+}
+
+/* Bytes that are not an event are refused before any sink sees them. */
+static void invalid_event_refused(void **state)
+{
+    fixture_t *fx = *state;
+    static const uint8_t not_a_map[] = {0x93, 1, 2, 3};
+    static const uint8_t cut[] = {0x82, 0xa4, 't', 'i'};
+    assert_false(plume_pipeline_submit(&fx->p, not_a_map, sizeof(not_a_map)));
+    assert_false(plume_pipeline_submit(&fx->p, cut, sizeof(cut)));
+    assert_false(plume_pipeline_submit(&fx->p, NULL, 0));
+    assert_int_equal(fx->a->submits, 0);
+    assert_int_equal(fx->b->submits, 0);
+}
+
+/* A view reaches every sink unchanged (no msgpack round trip). */
+static void view_handed_on(void **state)
+{
+    fixture_t *fx = *state;
+    static const char obj[] = "{\"k\":1}";
+    plume_event_view_t ev = {.time_ns = 7, .level = PLUME_LEVEL_WARN, .message = "m",
+                             .message_len = 1, .fields_json = obj, .fields_json_len = 7,
+                             .hints = PLUME_HINT_LEVEL};
+    plume_pipeline_submit_view(&fx->p, &ev);
+    for (int i = 0; i < 2; i++) {
+        fake_sink_t *f = i ? fx->b : fx->a;
+        assert_int_equal(f->submits, 1);
+        assert_true(f->last.time_ns == 7);
+        assert_int_equal(f->last.level, PLUME_LEVEL_WARN);
+        assert_ptr_equal(f->last.fields_json, obj);
+        assert_int_equal(f->last.hints, PLUME_HINT_LEVEL);
     }
 }
 
@@ -286,6 +331,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(fan_out_in_order),
+        T(invalid_event_refused),
+        T(view_handed_on),
         T(flush_reaches_every_sink),
         T(can_accept_needs_every_sink),
         T(idle_needs_every_sink_idle),

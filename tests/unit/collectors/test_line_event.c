@@ -36,6 +36,7 @@ typedef struct fx {
     const uint8_t *fields; /* the fields map, from either form */
     size_t fields_len;
     plume_buf_t slow, slow_scratch, enc_a, enc_b, dec_a, dec_b;
+    plume_buf_t view_out, view_scratch, view_enc; /* for plume_line_to_view */
     int fast_events;       /* events that took the pass-through path */
 } fx_t;
 
@@ -44,8 +45,9 @@ static int setup(void **state)
     fx_t *f = calloc(1, sizeof(*f));
     plume_buf_init(&f->out, 0);
     plume_buf_init(&f->scratch, 0);
-    plume_buf_t *bufs[] = {&f->conv, &f->slow, &f->slow_scratch, &f->enc_a,
-                           &f->enc_b, &f->dec_a, &f->dec_b};
+    plume_buf_t *bufs[] = {&f->conv,  &f->slow,     &f->slow_scratch, &f->enc_a,   &f->enc_b,
+                           &f->dec_a, &f->dec_b,    &f->view_out,     &f->view_scratch,
+                           &f->view_enc};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         plume_buf_init(bufs[i], 0);
     *state = f;
@@ -57,8 +59,9 @@ static int teardown(void **state)
     fx_t *f = *state;
     plume_buf_free(&f->out);
     plume_buf_free(&f->scratch);
-    plume_buf_t *bufs[] = {&f->conv, &f->slow, &f->slow_scratch, &f->enc_a,
-                           &f->enc_b, &f->dec_a, &f->dec_b};
+    plume_buf_t *bufs[] = {&f->conv,  &f->slow,     &f->slow_scratch, &f->enc_a,   &f->enc_b,
+                           &f->dec_a, &f->dec_b,    &f->view_out,     &f->view_scratch,
+                           &f->view_enc};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         plume_buf_free(bufs[i]);
     plume_line_event_force_slow_path(false);
@@ -202,6 +205,34 @@ static void check_against_slow_path(fx_t *f, const char *line, size_t n, plume_l
     f->fast_events++;
 }
 
+/* plume_line_to_view() on the same line describes the same event as
+ * plume_line_to_event() wrote to f->out: identical Axiom and plain NDJSON
+ * lines. A pass-through view points into the line itself (no copy) unless
+ * the line needed UTF-8 repair. */
+static void check_view_matches_event(fx_t *f, const char *line, size_t n, plume_line_format_t fmt,
+                                     bool truncated)
+{
+    plume_event_view_t v;
+    plume_line_stats_t st = {0};
+    assert_true(plume_line_to_view(line, n, truncated, fmt, RECV, "stdin", &f->view_out,
+                                   &f->view_scratch, &st, &v));
+    for (int axiom = 0; axiom < 2; axiom++) {
+        plume_buf_reset(&f->enc_a);
+        plume_buf_reset(&f->view_enc);
+        if (axiom) {
+            assert_true(plume_axiom_encode_event(&f->enc_a, f->out.data, f->out.len));
+            assert_true(plume_axiom_encode_view(&f->view_enc, &v));
+        } else {
+            assert_true(plume_ndjson_encode_event(&f->enc_a, f->out.data, f->out.len));
+            assert_true(plume_ndjson_encode_view(&f->view_enc, &v));
+        }
+        assert_int_equal(f->view_enc.len, f->enc_a.len);
+        assert_memory_equal(f->view_enc.data, f->enc_a.data, f->enc_a.len);
+    }
+    if (v.fields_json && st.invalid_utf8 == 0)
+        assert_true(v.fields_json >= line && v.fields_json + v.fields_json_len <= line + n);
+}
+
 /* Converts one line and checks the output is exactly one readable event. */
 static void run_n(fx_t *f, const char *line, size_t n, plume_line_format_t fmt, bool truncated)
 {
@@ -217,6 +248,7 @@ static void run_n(fx_t *f, const char *line, size_t n, plume_line_format_t fmt, 
     assert_memory_equal(f->ev.origin, "stdin", 5);
     f->fields = f->ev.fields;
     f->fields_len = f->ev.fields_len;
+    check_view_matches_event(f, line, n, fmt, truncated);
     if (f->ev.fields_json)
         check_against_slow_path(f, line, n, fmt, truncated);
 }

@@ -25,14 +25,12 @@ typedef struct fixture {
     char last_message[256];
 } fixture_t;
 
-static void on_event(void *arg, const uint8_t *ev, size_t len)
+static void on_event(void *arg, const plume_event_view_t *v)
 {
     fixture_t *fx = arg;
-    plume_event_view_t v;
-    assert_true(plume_event_view(ev, len, &v));
     fx->events++;
-    snprintf(fx->last_message, sizeof(fx->last_message), "%.*s", (int)v.message_len,
-             v.message ? v.message : "");
+    snprintf(fx->last_message, sizeof(fx->last_message), "%.*s", (int)v->message_len,
+             v->message ? v->message : "");
 }
 
 static void on_eof(void *arg) { ((fixture_t *)arg)->eofs++; }
