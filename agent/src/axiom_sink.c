@@ -89,7 +89,7 @@ static void on_seal(void *arg, plume_buf_t *body, uint32_t count)
 }
 
 /* Loop thread: a batch reached the outbox (or could not). */
-static void on_stored(void *arg, const plume_batch_result_t *res)
+static void on_stored(void *arg, plume_batch_result_t *res)
 {
     axiom_sink_t *s = arg;
     if (res->dropped_batches) {
@@ -109,7 +109,10 @@ static void on_stored(void *arg, const plume_batch_result_t *res)
         return;
     }
     s->metrics->batches++;
-    plume_delivery_kick(s->delivery);
+    if (res->body.data)
+        plume_delivery_offer(s->delivery, res->id, &res->meta, &res->body);
+    else
+        plume_delivery_kick(s->delivery);
 }
 
 static char *header(const char *fmt, const char *value)

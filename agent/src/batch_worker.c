@@ -95,8 +95,14 @@ static void store(compressor_thread_t *t, job_t *j)
     }
     plume_batch_meta_t meta = {
         .created_ns = plume_now_ns(), .event_count = j->res.events, .codec = (uint8_t)w->codec};
-    j->res.rc = plume_outbox_put(w->outbox, &meta, body, len, NULL, &j->res.dropped_batches,
-                                 &j->res.dropped_events);
+    j->res.meta = meta;
+    j->res.rc = plume_outbox_put(w->outbox, &meta, body, len, &j->res.id,
+                                 &j->res.dropped_batches, &j->res.dropped_events);
+    if (j->res.rc == 0 && body == t->out.data) {
+        /* hand the compressed body over; the next batch gets a new buffer */
+        j->res.body = t->out;
+        plume_buf_init(&t->out, PLUME_OUTBOX_MAX_BODY);
+    }
 }
 
 /* After a store (caller holds mu): marks j done, wakes the loop thread when
@@ -171,6 +177,7 @@ static void deliver_done(plume_batch_worker_t *w)
         w->outstanding--;
         w->pending_events -= j->res.events;
         w->stored(w->arg, &j->res);
+        plume_buf_free(&j->res.body);
         free(j);
         j = next;
     }

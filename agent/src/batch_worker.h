@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "loop.h"
 #include "outbox.h"
 
@@ -26,9 +27,15 @@ typedef struct plume_batch_result {
     uint32_t events;
     uint32_t dropped_batches; /* oldest batches the outbox dropped to make room */
     uint64_t dropped_events;
+    plume_outbox_id_t id;     /* when stored */
+    plume_batch_meta_t meta;  /* when stored */
+    /* When stored compressed: the body as written to the outbox, so that it
+     * can be sent without reading it back. The callback may take it (swap in
+     * an empty buffer); whatever is left is freed after the callback. */
+    plume_buf_t body;
 } plume_batch_result_t;
 
-typedef void (*plume_batch_stored_cb)(void *arg, const plume_batch_result_t *res);
+typedef void (*plume_batch_stored_cb)(void *arg, plume_batch_result_t *res);
 
 typedef struct plume_batch_worker plume_batch_worker_t;
 

@@ -22,6 +22,14 @@ typedef struct batch_attempts {
     uint32_t failures;
 } batch_attempts_t;
 
+/* A body handed over by plume_delivery_offer(), waiting for its turn. */
+typedef struct ready_body {
+    bool used;
+    plume_outbox_id_t id;
+    plume_batch_meta_t meta;
+    plume_buf_t body;
+} ready_body_t;
+
 typedef struct slot {
     plume_delivery_t *d;
     bool busy;
@@ -41,6 +49,7 @@ struct plume_delivery {
     char name[64];
     plume_metrics_t *metrics;
     slot_t *slots;
+    ready_body_t *ready; /* max_in_flight entries */
     uint32_t in_flight;
     plume_timer_t *hold_timer;
     plume_timer_t *kick_timer;
@@ -211,6 +220,26 @@ static slot_t *free_slot(plume_delivery_t *d)
     return NULL;
 }
 
+/* Puts the body of batch `id` into slot s when it was offered; false if it
+ * must be read from the outbox. */
+static bool take_ready(plume_delivery_t *d, plume_outbox_id_t id, slot_t *s)
+{
+    for (uint32_t i = 0; i < d->opts.max_in_flight; i++) {
+        ready_body_t *r = &d->ready[i];
+        if (r->used && r->id == id) {
+            plume_buf_t old = s->body;
+            s->body = r->body;
+            s->body.max = old.max;
+            s->meta = r->meta;
+            plume_buf_free(&old);
+            plume_buf_init(&r->body, 0);
+            r->used = false;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Starts requests while there is room, something pending, and no hold. */
 static void pump(plume_delivery_t *d)
 {
@@ -221,7 +250,8 @@ static void pump(plume_delivery_t *d)
         if (!s || !plume_outbox_next(d->outbox, &id))
             return;
         char err[256] = "";
-        int rc = plume_outbox_load(d->outbox, id, &s->meta, &s->body, err, sizeof(err));
+        int rc = take_ready(d, id, s) ? 0
+                 : plume_outbox_load(d->outbox, id, &s->meta, &s->body, err, sizeof(err));
         if (rc == -EBADMSG) {
             d->metrics->dropped_corrupt++;
             PLOG_ERROR("%s: %s", d->name, err);
@@ -297,9 +327,10 @@ plume_delivery_t *plume_delivery_new(plume_loop_t *loop, plume_http_t *http, plu
     d->opts.name = d->name;
     d->metrics = metrics;
     d->slots = calloc(d->opts.max_in_flight, sizeof(slot_t));
+    d->ready = calloc(d->opts.max_in_flight, sizeof(ready_body_t));
     d->hold_timer = plume_timer_new(loop, on_hold_over, d);
     d->kick_timer = plume_timer_new(loop, on_kick, d);
-    if (!d->slots || !d->hold_timer || !d->kick_timer) {
+    if (!d->slots || !d->ready || !d->hold_timer || !d->kick_timer) {
         plume_delivery_free(d);
         return NULL;
     }
@@ -326,6 +357,9 @@ void plume_delivery_free(plume_delivery_t *d)
         }
         free(d->slots);
     }
+    for (uint32_t i = 0; d->ready && i < d->opts.max_in_flight; i++)
+        plume_buf_free(&d->ready[i].body);
+    free(d->ready);
     free(d->tries);
     if (d->hold_timer)
         plume_timer_free(d->hold_timer);
@@ -349,6 +383,28 @@ int plume_delivery_put(plume_delivery_t *d, const plume_batch_meta_t *meta, cons
     if (rc == 0)
         plume_delivery_kick(d);
     return rc;
+}
+
+void plume_delivery_offer(plume_delivery_t *d, plume_outbox_id_t id,
+                          const plume_batch_meta_t *meta, plume_buf_t *body)
+{
+    ready_body_t *slot = NULL;
+    for (uint32_t i = 0; i < d->opts.max_in_flight; i++) {
+        ready_body_t *r = &d->ready[i];
+        if (!r->used) {
+            slot = r;
+            break;
+        }
+        if (!slot || r->id < slot->id)
+            slot = r; /* all used: replace the oldest */
+    }
+    plume_buf_free(&slot->body);
+    slot->used = true;
+    slot->id = id;
+    slot->meta = *meta;
+    slot->body = *body;
+    plume_buf_init(body, body->max);
+    plume_delivery_kick(d);
 }
 
 void plume_delivery_kick(plume_delivery_t *d)

@@ -75,6 +75,13 @@ int plume_delivery_put(plume_delivery_t *d, const plume_batch_meta_t *meta, cons
 /* Tells delivery that a batch was added to its outbox by someone else (the
  * batch worker thread): sending resumes from the loop, never from here. */
 void plume_delivery_kick(plume_delivery_t *d);
+/* Like kick(), also handing over the body of batch `id` exactly as it was
+ * just written to the outbox, so that sending it needs no read back from
+ * disk. At most max_in_flight bodies wait this way (the oldest is let go
+ * and read from the outbox when its turn comes). Takes body's allocation and
+ * leaves body empty. */
+void plume_delivery_offer(plume_delivery_t *d, plume_outbox_id_t id,
+                          const plume_batch_meta_t *meta, plume_buf_t *body);
 /* True when nothing is pending or in flight. */
 bool plume_delivery_idle(const plume_delivery_t *d);
 bool plume_delivery_stopped(const plume_delivery_t *d);

@@ -22,14 +22,19 @@ typedef struct fixture {
     int stored;
     uint32_t events_seen[64];
     int rc_seen[64];
+    plume_outbox_id_t id_seen[64];
+    plume_buf_t body_seen[64]; /* the bodies handed over (taken from the result) */
 } fixture_t;
 
-static void on_stored(void *arg, const plume_batch_result_t *res)
+static void on_stored(void *arg, plume_batch_result_t *res)
 {
     fixture_t *fx = arg;
     if (fx->stored < 64) {
         fx->events_seen[fx->stored] = res->events;
         fx->rc_seen[fx->stored] = res->rc;
+        fx->id_seen[fx->stored] = res->id;
+        fx->body_seen[fx->stored] = res->body;
+        plume_buf_init(&res->body, 0);
     }
     fx->stored++;
 }
@@ -49,6 +54,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *fx = *state;
+    for (int i = 0; i < 64; i++)
+        plume_buf_free(&fx->body_seen[i]);
     plume_outbox_close(fx->ob);
     plume_loop_free(fx->loop);
     plume_test_rm_rf(fx->dir);
@@ -99,6 +106,10 @@ static void stores_compressed_batches_in_order(void **state)
         assert_int_equal(plume_outbox_load(fx->ob, id, &meta, &b, err, sizeof(err)), 0);
         assert_int_equal(meta.codec, PLUME_CODEC_ZSTD);
         assert_int_equal(meta.event_count, i + 1);
+        /* the callback got the id and exactly the compressed bytes on disk */
+        assert_true(fx->id_seen[i] == id);
+        assert_int_equal(fx->body_seen[i].len, b.len);
+        assert_memory_equal(fx->body_seen[i].data, b.data, b.len);
         assert_true(plume_decompress(PLUME_CODEC_ZSTD, b.data, b.len, &plain));
         assert_int_equal(plain.len, strlen(body[i]));
         assert_memory_equal(plain.data, body[i], plain.len);

@@ -498,6 +498,55 @@ static void corrupt_batch_skipped(void **state)
     plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 4, .dropped_corrupt = 1});
 }
 
+/* Bodies handed over with plume_delivery_offer() are sent as given, without
+ * reading the outbox files back (here every file on disk is corrupt); with
+ * max_in_flight 2 only the two newest offers are kept, so the oldest batch
+ * is read from disk (and, being corrupt, set aside). */
+static void offered_bodies_skip_the_read_back(void **state)
+{
+    fixture_t *f = *state;
+    f->opts.max_in_flight = 2;
+    const char *bodies[] = {"one", "two", "three"};
+    plume_outbox_id_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = put_direct(f, bodies[i], (uint32_t)(i + 1));
+    plume_outbox_close(f->ob);
+    f->ob = NULL;
+    for (int i = 0; i < 3; i++) {
+        char p[4400];
+        snprintf(p, sizeof(p), "%s/outbox/" SINK "/%020" PRIu64 ".batch", f->root, ids[i]);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, "X", 1, 40), 1);
+        close(fd);
+    }
+    start(f);
+    for (int i = 0; i < 3; i++) {
+        plume_batch_meta_t m = {.created_ns = 1, .event_count = (uint32_t)(i + 1), .codec = 2};
+        plume_buf_t b;
+        plume_buf_init(&b, 0);
+        assert_true(plume_buf_append(&b, bodies[i], strlen(bodies[i])));
+        plume_delivery_offer(f->d, ids[i], &m, &b);
+        assert_null(b.data); /* taken */
+    }
+    run_until_idle(f);
+    /* the two requests may overlap: check them in either order */
+    assert_int_equal(server_count(f->srv), 2);
+    for (int i = 0; i < 2; i++) {
+        const record_t *r = rec(f->srv, i);
+        bool two = r->body_len == 3 && memcmp(r->body, "two", 3) == 0;
+        bool three = r->body_len == 5 && memcmp(r->body, "three", 5) == 0;
+        assert_true(two || three);
+        char v[64];
+        assert_true(plume_test_http_record_header(r, "X-Events", v, sizeof(v)));
+        assert_string_equal(v, two ? "2" : "3");
+    }
+    assert_true(rec(f->srv, 0)->body_len != rec(f->srv, 1)->body_len);
+    assert_int_equal(count_files(f, "corrupt", ".batch"), 1);
+    assert_int_equal(count_files(f, "outbox", ".batch"), 0);
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 5, .dropped_corrupt = 1});
+}
+
 static void max_attempts_per_batch(void **state)
 {
     fixture_t *f = *state;
@@ -606,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(max_in_flight_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_at_start_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_batch_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(offered_bodies_skip_the_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(max_attempts_per_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_full_drops_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(network_error_reaches_judge, setup, teardown),
