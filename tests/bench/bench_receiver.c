@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "buf.h"
 #include "compress.h"
@@ -69,6 +70,7 @@ typedef struct {
     size_t body_cap;
     plume_buf_t decoded;
     plume_compressor_t *z;
+    ZSTD_DCtx *dctx; /* for the one-shot path of decompress() */
 } conn_t;
 
 /* The parts of a request head the checks need; pointers into conn_t.in, valid
@@ -441,6 +443,29 @@ static long count_lines(const uint8_t *d, size_t n, answer_t *a)
     return count;
 }
 
+/* A zstd body that is one frame stating its content size is decoded in one
+ * call straight into c->decoded (the streaming decoder would copy every
+ * byte through its window buffer). False, with c->decoded empty, when that
+ * does not apply or fails; the streaming path then decides. */
+static bool decompress_one_shot(conn_t *c, plume_codec_t codec, size_t n)
+{
+    if (codec != PLUME_CODEC_ZSTD)
+        return false;
+    unsigned long long size = ZSTD_getFrameContentSize(c->body, n);
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR ||
+        size > MAX_DECODED_BYTES || ZSTD_findFrameCompressedSize(c->body, n) != n)
+        return false;
+    if (!c->dctx && !(c->dctx = ZSTD_createDCtx()))
+        return false;
+    if (!plume_buf_reserve(&c->decoded, (size_t)size ? (size_t)size : 1))
+        return false;
+    size_t r = ZSTD_decompressDCtx(c->dctx, c->decoded.data, (size_t)size, c->body, n);
+    if (ZSTD_isError(r) || r != size)
+        return false;
+    c->decoded.len = r;
+    return true;
+}
+
 /* Applies the ingest rules to a request whose body is in c->body[0..n), in
  * the service's order. On success returns true with the event count and the
  * decoded size; otherwise fills `a`. */
@@ -504,7 +529,8 @@ static bool check_request(conn_t *c, const head_t *h, size_t n, answer_t *a, siz
             set_error(a, 503, false, "out of memory");
             return false;
         }
-        if (!plume_compressor_decompress(c->z, codec, c->body, n, &c->decoded)) {
+        if (!decompress_one_shot(c, codec, n) &&
+            !plume_compressor_decompress(c->z, codec, c->body, n, &c->decoded)) {
             if (c->decoded.failed)
                 set_error(a, 413, false, "decompressed body exceeds %u bytes", MAX_DECODED_BYTES);
             else
@@ -597,6 +623,7 @@ static void *conn_main(void *arg)
     free(c->body);
     plume_buf_free(&c->decoded);
     plume_compressor_free(c->z);
+    ZSTD_freeDCtx(c->dctx);
     free(c);
     atomic_fetch_sub(&g_active_conns, 1);
     return NULL;
