@@ -136,6 +136,11 @@ bool plume_json_object_scan(const char *s, size_t n, const plume_json_opts_t *op
                             plume_json_span_fn fn, void *ctx, plume_json_scan_info_t *info,
                             plume_json_error_t *err);
 
+/* Tests and benchmarks only: true makes plume_json_object_scan() skip its
+ * fast path and always use the exact scanner (process-wide, not thread-safe).
+ * Both give the same results on every input; this lets tests compare them. */
+void plume_json_scan_force_exact(bool on);
+
 /* Decodes the text between the quotes of a JSON string that has been
  * validated (s[0..n) without the quotes) into dst, which must hold n bytes:
  * the decoded text is never longer. Decodes exactly as the converter does

@@ -195,4 +195,29 @@ static inline int plume_json_after_item(parser_t *ps, uint8_t close)
     return -1;
 }
 
+/* ---- the object scanner's two paths (json_scan.c, json_scan_fast.c) ---- */
+
+/* The exact scanner's check of one value starting exactly at ps->p (no
+ * leading whitespace): on success ps->p is just past it, and ps->flags has
+ * gained the PLUME_JSON_SCAN_* facts noticed in it. Nesting is counted from
+ * ps->depth. On failure the error goes to ps->err (which may be NULL). */
+bool plume_json_scan_value(parser_t *ps);
+
+/* plume_json_object_scan() by the exact scanner alone. */
+bool plume_json_scan_exact(const char *s, size_t n, const plume_json_opts_t *opts,
+                           plume_json_span_fn fn, void *ctx, plume_json_scan_info_t *info,
+                           plume_json_error_t *err);
+
+#ifdef __SSE2__
+/* plume_json_object_scan() with the fast path first: same arguments, same
+ * results. When the fast path gives up (having called and written nothing)
+ * it counts the line in plume_json_scan_fast_gave_up and returns what
+ * plume_json_scan_exact() returns. */
+bool plume_json_scan_fast(const char *s, size_t n, const plume_json_opts_t *opts,
+                          plume_json_span_fn fn, void *ctx, plume_json_scan_info_t *info,
+                          plume_json_error_t *err);
+/* Lines the fast path gave up on in this thread (for tests). */
+extern _Thread_local unsigned long plume_json_scan_fast_gave_up;
+#endif
+
 #endif

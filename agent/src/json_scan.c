@@ -9,7 +9,12 @@
  * 16-bytes-at-a-time plain-run scanner, escapes are checked (and measured,
  * for the 4 GiB string limit) without being stored, numbers are checked by
  * their grammar only. On the way it notes the few things a caller copying
- * the text verbatim may need to know (PLUME_JSON_SCAN_*). */
+ * the text verbatim may need to know (PLUME_JSON_SCAN_*).
+ *
+ * plume_json_object_scan() first tries the fast path of json_scan_fast.c,
+ * which answers the usual log line (a flat object without escapes) about
+ * twice as fast and gives up, having called nothing, on anything else; the
+ * exact scanner below then runs, so it alone decides errors and flags. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,9 +282,16 @@ static bool report(parser_t *ps, plume_json_span_fn fn, void *ctx, plume_json_sp
     return go;
 }
 
-bool plume_json_object_scan(const char *s, size_t n, const plume_json_opts_t *opts,
-                            plume_json_span_fn fn, void *ctx, plume_json_scan_info_t *info,
-                            plume_json_error_t *err)
+bool plume_json_scan_value(parser_t *ps) { return v_value(ps); }
+
+static bool force_exact; /* tests and benchmarks only */
+
+void plume_json_scan_force_exact(bool on) { force_exact = on; }
+
+/* The exact object scanner: plume_json_object_walk() step for step. */
+bool plume_json_scan_exact(const char *s, size_t n, const plume_json_opts_t *opts,
+                           plume_json_span_fn fn, void *ctx, plume_json_scan_info_t *info,
+                           plume_json_error_t *err)
 {
     parser_t ps;
     uint32_t count = 0;
@@ -342,6 +354,20 @@ bool plume_json_object_scan(const char *s, size_t n, const plume_json_opts_t *op
         info->flags = ps.flags;
     }
     return true;
+}
+
+/* The fast path (json_scan_fast.c) answers for the usual line; whenever it
+ * gives up, having called and written nothing, it hands the line to the
+ * exact scanner. */
+bool plume_json_object_scan(const char *s, size_t n, const plume_json_opts_t *opts,
+                            plume_json_span_fn fn, void *ctx, plume_json_scan_info_t *info,
+                            plume_json_error_t *err)
+{
+#ifdef __SSE2__
+    if (LIKELY(!force_exact))
+        return plume_json_scan_fast(s, n, opts, fn, ctx, info, err);
+#endif
+    return plume_json_scan_exact(s, n, opts, fn, ctx, info, err);
 }
 
 size_t plume_json_unescape(const char *s, size_t n, char *dst)

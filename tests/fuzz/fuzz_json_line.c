@@ -6,9 +6,13 @@
  * output buffer). Checked: nothing crashes; success yields exactly one msgpack
  * value (plume_mp_skip consumes the whole output); failure restores the
  * output; events are readable; the validator and scanner give the
- * converter's and walker's verdicts and errors; and whenever a line took the
- * pass-through path, its Axiom and plain NDJSON lines decode to the same keys
- * and values as those of the same line forced onto the msgpack path. */
+ * converter's and walker's verdicts and errors; the object scanner's fast
+ * path and its exact scanner alone (plume_json_scan_force_exact) agree on
+ * everything (verdict, every callback call and span, info, error), also when
+ * the callback stops at a member; and whenever a line took the pass-through
+ * path, its Axiom and plain NDJSON lines decode to the same keys and values
+ * as those of the same line forced onto the msgpack path; and
+ * plume_line_to_view gives the same Axiom and NDJSON lines as the event. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +84,63 @@ static void validate_agrees(const char *s, size_t n, const plume_json_opts_t *op
               s[info.obj_off + info.obj_len - 1] == '}');
 }
 
+/* Everything one plume_json_object_scan() call shows: its verdict, info and
+ * error, and its callback calls folded into a hash. */
+typedef struct scan_seen {
+    bool ok;
+    int calls, stop_at;
+    uint64_t hash;
+    const char *base;
+    plume_json_scan_info_t info;
+    plume_json_error_t err;
+} scan_seen_t;
+
+static bool seen_span(void *arg, const plume_json_span_t *m)
+{
+    scan_seen_t *c = arg;
+    uint64_t h = c->hash;
+    for (size_t i = 0; i < m->key_len; i++)
+        h = (h ^ (uint8_t)m->key[i]) * 0x100000001b3ull;
+    h = (h ^ m->key_len) * 0x100000001b3ull;
+    h = (h ^ (uint64_t)(m->raw - c->base)) * 0x100000001b3ull;
+    h = (h ^ m->raw_len) * 0x100000001b3ull;
+    h = (h ^ (uint64_t)(m->key_escaped | m->raw_escaped << 1)) * 0x100000001b3ull;
+    c->hash = h;
+    return ++c->calls != c->stop_at;
+}
+
+static void scan_seen(const char *s, size_t n, const plume_json_opts_t *opts, bool exact,
+                      bool use_fn, int stop_at, scan_seen_t *r)
+{
+    memset(r, 0x5a, sizeof(*r));
+    r->calls = 0;
+    r->stop_at = stop_at;
+    r->hash = 0xcbf29ce484222325ull;
+    r->base = s;
+    plume_json_scan_force_exact(exact);
+    r->ok = plume_json_object_scan(s, n, opts, use_fn ? seen_span : NULL, r, &r->info, &r->err);
+    plume_json_scan_force_exact(false);
+}
+
+/* The fast path gives exactly what the exact scanner gives. */
+static void fast_agrees(const char *s, size_t n, const plume_json_opts_t *opts)
+{
+    scan_seen_t e, f;
+    int stops[4] = {0, -1, 1, 0}; /* never, no callback, at the first, at the last */
+    for (int k = 0; k < 4; k++) {
+        bool use_fn = stops[k] >= 0;
+        scan_seen(s, n, opts, true, use_fn, stops[k], &e);
+        scan_seen(s, n, opts, false, use_fn, stops[k], &f);
+        CHECK(e.ok == f.ok && e.calls == f.calls && e.hash == f.hash);
+        CHECK(e.info.obj_off == f.info.obj_off && e.info.obj_len == f.info.obj_len &&
+              e.info.members == f.info.members && e.info.flags == f.info.flags);
+        CHECK(e.err.status == f.err.status && e.err.offset == f.err.offset &&
+              memcmp(e.err.msg, f.err.msg, sizeof(e.err.msg)) == 0);
+        if (k == 0)
+            stops[3] = e.calls > 1 ? e.calls : 0; /* last: stop at the last member */
+    }
+}
+
 static void json_direct(const char *s, size_t n, plume_buf_t *out)
 {
     plume_json_error_t err;
@@ -114,6 +175,10 @@ static void json_direct(const char *s, size_t n, plume_buf_t *out)
     plume_json_opts_t line_opts = {.max_depth = PLUME_LINE_JSON_MAX_DEPTH, .assume_utf8 = true};
     if (plume_utf8_valid(s, n))
         validate_agrees(s, n, &line_opts, out);
+    fast_agrees(s, n, NULL);
+    fast_agrees(s, n, &shallow);
+    fast_agrees(s, n, &lax);
+    fast_agrees(s, n, &(plume_json_opts_t){.max_depth = 1});
 
     uint32_t kept;
     plume_buf_reset(out);
@@ -236,6 +301,31 @@ static void cross_check(const char *s, size_t n, plume_line_format_t fmt, const 
     plume_buf_free(&scratch);
 }
 
+/* plume_line_to_view() on the same line describes the event in `out`: the
+ * same Axiom and plain NDJSON lines. */
+static void view_agrees(const char *s, size_t n, plume_line_format_t fmt, bool truncated,
+                        const plume_buf_t *out)
+{
+    plume_buf_t vout, vscratch, a, b;
+    plume_buf_init(&vout, 0);
+    plume_buf_init(&vscratch, 0);
+    plume_buf_init(&a, 0);
+    plume_buf_init(&b, 0);
+    plume_event_view_t v;
+    CHECK(plume_line_to_view(s, n, truncated, fmt, 1700000000000000000ull, "stdin", &vout,
+                             &vscratch, NULL, &v));
+    CHECK(plume_axiom_encode_event(&a, out->data, out->len) && plume_axiom_encode_view(&b, &v));
+    CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    plume_buf_reset(&a);
+    plume_buf_reset(&b);
+    CHECK(plume_ndjson_encode_event(&a, out->data, out->len) && plume_ndjson_encode_view(&b, &v));
+    CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    plume_buf_free(&vout);
+    plume_buf_free(&vscratch);
+    plume_buf_free(&a);
+    plume_buf_free(&b);
+}
+
 static void line(const char *s, size_t n, plume_line_format_t fmt, bool truncated, size_t max)
 {
     plume_buf_t out, scratch;
@@ -255,6 +345,8 @@ static void line(const char *s, size_t n, plume_line_format_t fmt, bool truncate
             CHECK(ev.truncated && !ev.parse_error && !ev.fields && !ev.fields_json);
         if (ev.fields_json && max == 0)
             cross_check(s, n, fmt, &out, &ev);
+        if (max == 0)
+            view_agrees(s, n, fmt, truncated, &out);
     } else {
         CHECK(max != 0 && out.failed && out.len == 0);
     }

@@ -6,7 +6,7 @@
  * file, on every fuzz seed and on random mutations, under several depth
  * limits and both UTF-8 modes; the members the scanner reports are the
  * walker's; its PLUME_JSON_SCAN_* flags; and plume_json_unescape decodes as
- * the converter does. */
+ * the converter does. The fast path's own tests are in test_json_scan_fast.c. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <dirent.h>
@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "json_parse.h"
+#include "json_parse_int.h"
 #include "mp.h"
+#include "json_span_record.h"
 
 /* Converts json and reads back its single top-level value. */
 static plume_mp_value_t one_value(const char *json, plume_buf_t *out)
@@ -29,37 +31,6 @@ static plume_mp_value_t one_value(const char *json, plume_buf_t *out)
     plume_mp_reader_init(&r, out->data, out->len);
     assert_true(plume_mp_read(&r, &v));
     return v;
-}
-
-typedef struct span_rec {
-    int n;
-    char *keys[64];
-    size_t key_lens[64];
-    const char *raws[64];
-    size_t raw_lens[64];
-    bool raw_escaped[64];
-} span_rec_t;
-
-static bool rec_span(void *arg, const plume_json_span_t *m)
-{
-    span_rec_t *r = arg;
-    if (r->n < 64) {
-        r->keys[r->n] = malloc(m->key_len + 1);
-        memcpy(r->keys[r->n], m->key, m->key_len);
-        r->key_lens[r->n] = m->key_len;
-        r->raws[r->n] = m->raw;
-        r->raw_lens[r->n] = m->raw_len;
-        r->raw_escaped[r->n] = m->raw_escaped;
-    }
-    r->n++;
-    return true;
-}
-
-static void rec_free(span_rec_t *r)
-{
-    for (int i = 0; i < r->n && i < 64; i++)
-        free(r->keys[i]);
-    r->n = 0;
 }
 
 typedef struct walk_rec {
@@ -307,27 +278,6 @@ static void validate_flags(void **state)
     assert_int_equal(flags, PLUME_JSON_SCAN_EXTREME_NUMBER);
     assert_true(plume_json_validate(big, 300, NULL, &flags, NULL));
     assert_int_equal(flags, 0);
-}
-
-typedef struct stop_ctx {
-    int calls;
-    int stop_at;
-    char key[700];
-    size_t key_len;
-    bool key_escaped, raw_escaped;
-} stop_ctx_t;
-
-static bool stop_span(void *arg, const plume_json_span_t *m)
-{
-    stop_ctx_t *c = arg;
-    c->calls++;
-    if (m->key_len < sizeof(c->key)) {
-        memcpy(c->key, m->key, m->key_len);
-        c->key_len = m->key_len;
-    }
-    c->key_escaped = m->key_escaped;
-    c->raw_escaped = m->raw_escaped;
-    return c->calls != c->stop_at;
 }
 
 static void object_scan_reports(void **state)
