@@ -49,45 +49,64 @@ typedef struct special {
  * index wins. */
 enum { KIND_NONE, KIND_TIME, KIND_LEVEL, KIND_MSG };
 
-/* Classifies a member name: returns its kind and sets *rank. Called for every
- * member, so it rejects most names on their length and first byte. */
-static int classify(const char *k, size_t n, int *rank)
+/* Classifies a member name: returns its kind and sets *rank, and ORs the
+ * name's PLUME_HINT_* bit (plume_hint_for_key) into *hint. Called for every
+ * member of every line, so it dispatches once, on the length. */
+static inline int classify_hint(const char *k, size_t n, int *rank, unsigned *hint)
 {
-#define IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
-    if (n < 2 || n > 9)
-        return KIND_NONE;
-    switch (k[0]) {
-    case '_':
-        if (IS("_time"))
-            return *rank = 0, KIND_TIME;
-        break;
-    case 't':
-        if (IS("time"))
-            return *rank = 1, KIND_TIME;
-        if (IS("timestamp"))
-            return *rank = 2, KIND_TIME;
+#define IS(lit) (memcmp(k, lit, sizeof(lit) - 1) == 0)
+    switch (n) {
+    case 2:
         if (IS("ts"))
             return *rank = 3, KIND_TIME;
         break;
-    case 'l':
-        if (IS("level"))
-            return *rank = 0, KIND_LEVEL;
+    case 3:
+        if (IS("msg"))
+            return *hint |= PLUME_HINT_MESSAGE, *rank = 0, KIND_MSG;
         if (IS("lvl"))
             return *rank = 2, KIND_LEVEL;
         break;
-    case 's':
-        if (IS("severity"))
-            return *rank = 1, KIND_LEVEL;
+    case 4:
+        if (IS("time"))
+            return *rank = 1, KIND_TIME;
         break;
-    case 'm':
-        if (IS("msg"))
-            return *rank = 0, KIND_MSG;
+    case 5:
+        if (IS("level"))
+            return *hint |= PLUME_HINT_LEVEL, *rank = 0, KIND_LEVEL;
+        if (IS("_time"))
+            return *rank = 0, KIND_TIME;
+        break;
+    case 6:
+        if (IS("origin"))
+            *hint |= PLUME_HINT_ORIGIN;
+        break;
+    case 7:
         if (IS("message"))
-            return *rank = 1, KIND_MSG;
+            return *hint |= PLUME_HINT_MESSAGE, *rank = 1, KIND_MSG;
+        break;
+    case 8:
+        if (IS("severity"))
+            return *hint |= PLUME_HINT_LEVEL, *rank = 1, KIND_LEVEL;
+        break;
+    case 9:
+        if (IS("timestamp"))
+            return *rank = 2, KIND_TIME;
+        if (IS("truncated"))
+            *hint |= PLUME_HINT_TRUNCATED;
+        break;
+    case 11:
+        if (IS("parse_error"))
+            *hint |= PLUME_HINT_PARSE_ERROR;
         break;
     }
     return KIND_NONE;
 #undef IS
+}
+
+static int classify(const char *k, size_t n, int *rank)
+{
+    unsigned ignored = 0;
+    return classify_hint(k, n, rank, &ignored);
 }
 
 /* The last RFC 3339 time parsed, by its "YYYY-MM-DDTHH:MM:SS" head and the
@@ -358,9 +377,8 @@ static bool on_span(void *ctx, const plume_json_span_t *m)
     fast_t *fs = ctx;
     if (m->key_len > 0 && m->key[0] == '_')
         return false;
-    fs->hints |= plume_hint_for_key(m->key, m->key_len);
     int rank = 0;
-    int kind = classify(m->key, m->key_len, &rank);
+    int kind = classify_hint(m->key, m->key_len, &rank, &fs->hints);
     if (kind == KIND_NONE)
         return true;
     int *best = kind == KIND_TIME ? &fs->time_rank
