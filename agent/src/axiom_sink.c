@@ -323,14 +323,15 @@ static bool can_accept(const plume_sink_t *base)
     return !plume_batch_worker_full(((const axiom_sink_t *)base)->worker);
 }
 
-/* The configured number of compression threads; 0 means one per online CPU,
- * at most 4 (past that the loop thread cannot feed them anyway). */
+/* The configured number of compression threads; 0 means one more than the
+ * online CPUs (a thread waiting for its outbox write and fsync leaves its CPU
+ * to another), at most 4 (past that the loop thread cannot feed them). */
 static unsigned compression_threads(const plume_axiom_config_t *cfg)
 {
     if (cfg->compression_threads > 0)
         return (unsigned)cfg->compression_threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+    return n < 1 ? 2 : n >= 4 ? 4 : (unsigned)n + 1;
 }
 
 static const plume_sink_ops_t sink_ops = {submit,         flush,     idle,      stopped,
