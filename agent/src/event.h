@@ -28,16 +28,7 @@
 
 #include "buf.h"
 #include "mp.h"
-
-typedef enum plume_level {
-    PLUME_LEVEL_NONE = -1,
-    PLUME_LEVEL_TRACE = 0,
-    PLUME_LEVEL_DEBUG,
-    PLUME_LEVEL_INFO,
-    PLUME_LEVEL_WARN,
-    PLUME_LEVEL_ERROR,
-    PLUME_LEVEL_FATAL,
-} plume_level_t;
+#include "plume/plume.h" /* plume_level_t, shared with the SDK's public API */
 
 const char *plume_level_name(plume_level_t l);
 /* Maps common spellings (case-insensitive: "WARNING", "err", "crit", "I",

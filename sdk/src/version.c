@@ -2,7 +2,7 @@
 /* The library version string. */
 #include "plume/plume.h"
 
-const char *plume_version(void)
+PLUME_API const char *plume_version(void)
 {
     return PLUME_VERSION_STRING;
 }

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* libplume public API. The SDK itself is built in the next milestone; for now
- * this header exposes the version so that services can already link. */
+/* libplume public API: the whole surface a service uses.
+ *
+ * Lifecycle: build options with plume_options_new() and plume_options_set_*(),
+ * hand them to plume_init() (which takes ownership), log from any thread,
+ * plume_flush() / plume_shutdown() with a time bound. Every function returns a
+ * plume_status_t (or is void and cannot fail); none aborts the process. The
+ * logging calls, breadcrumbs and scope arrive with the SDK's worker; this
+ * header grows with them. */
 #ifndef PLUME_PLUME_H
 #define PLUME_PLUME_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +29,77 @@ extern "C" {
 
 /* Returns the library version as "MAJOR.MINOR.PATCH" (static storage). */
 PLUME_API const char *plume_version(void);
+
+/* Severity of an event, lowest first. PLUME_LEVEL_NONE means "no level"
+ * (e.g. a line whose level could not be read); the logging calls never take
+ * it. */
+typedef enum plume_level {
+    PLUME_LEVEL_NONE = -1,
+    PLUME_LEVEL_TRACE = 0,
+    PLUME_LEVEL_DEBUG,
+    PLUME_LEVEL_INFO,
+    PLUME_LEVEL_WARN,
+    PLUME_LEVEL_ERROR,
+    PLUME_LEVEL_FATAL,
+} plume_level_t;
+
+/* What a call reports. 0 is success; every error is negative. */
+typedef enum plume_status {
+    PLUME_OK = 0,
+    PLUME_EINVAL = -1,    /* an argument is NULL, empty or out of range */
+    PLUME_ENOMEM = -2,    /* out of memory; nothing was changed */
+    PLUME_EALREADY = -3,  /* plume_init() while already initialised */
+    PLUME_ENOTINIT = -4,  /* not initialised, or already shut down */
+    PLUME_ETIMEDOUT = -5, /* the time bound passed before everything was delivered */
+    PLUME_EIO = -6,       /* data_dir or the outbox could not be used */
+} plume_status_t;
+
+/* A short English description of s (static storage; "unknown status" for a
+ * value outside the enum). */
+PLUME_API const char *plume_strerror(plume_status_t s);
+
+/* ---- options ---- */
+
+typedef struct plume_options plume_options_t;
+
+/* New options with every default (see each setter). NULL when out of memory. */
+PLUME_API plume_options_t *plume_options_new(void);
+/* Frees options that were not handed to plume_init(). NULL is allowed. */
+PLUME_API void plume_options_free(plume_options_t *opts);
+
+/* Strings are copied. Passing NULL or "" clears a string option (back to its
+ * default) except where noted. Each setter returns PLUME_EINVAL (option
+ * unchanged) on a NULL opts or an out-of-range value, PLUME_ENOMEM when a copy
+ * cannot be made. */
+
+/* Axiom: base URL (default "https://api.axiom.co"), dataset, API token (not
+ * printed anywhere), org id (for personal tokens). Logs go to Axiom when both
+ * dataset and token are set. */
+PLUME_API plume_status_t plume_options_set_axiom_url(plume_options_t *opts, const char *url);
+PLUME_API plume_status_t plume_options_set_axiom_dataset(plume_options_t *opts, const char *dataset);
+PLUME_API plume_status_t plume_options_set_axiom_token(plume_options_t *opts, const char *token);
+PLUME_API plume_status_t plume_options_set_axiom_org_id(plume_options_t *opts, const char *org_id);
+/* Sentry DSN ("https://<key>@<host>/<project id>"); checked here for shape. */
+PLUME_API plume_status_t plume_options_set_sentry_dsn(plume_options_t *opts, const char *dsn);
+/* Attached to every event: release (e.g. "checkout@1.4.2"), environment
+ * (default "production"), server name (default: the host name). */
+PLUME_API plume_status_t plume_options_set_release(plume_options_t *opts, const char *release);
+PLUME_API plume_status_t plume_options_set_environment(plume_options_t *opts, const char *env);
+PLUME_API plume_status_t plume_options_set_server_name(plume_options_t *opts, const char *name);
+/* Directory for the outbox and crash reports (default "/var/lib/plume", or
+ * $PLUME_DATA_DIR when set). */
+PLUME_API plume_status_t plume_options_set_data_dir(plume_options_t *opts, const char *dir);
+/* Bytes of each thread's ring: a power of two from 4 KiB to 16 MiB (default
+ * 256 KiB). */
+PLUME_API plume_status_t plume_options_set_ring_size(plume_options_t *opts, size_t bytes);
+/* Events below this level are dropped at the call site, before any work
+ * (default PLUME_LEVEL_INFO). */
+PLUME_API plume_status_t plume_options_set_min_level(plume_options_t *opts, plume_level_t level);
+/* Fraction of log events kept, 0.0 to 1.0 (default 1.0); errors are always
+ * kept. */
+PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *opts, double rate);
+/* Breadcrumbs kept for error events, 0 to 1000 (default 100). */
+PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *opts, uint32_t n);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* plume_options_t: defaults, setters with range checks, and free. See
+ * plume/plume.h for what each option means. */
+#include "options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+PLUME_API plume_options_t *plume_options_new(void)
+{
+    plume_options_t *o = calloc(1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->ring_size = PLUME_DEFAULT_RING_SIZE;
+    o->min_level = PLUME_LEVEL_INFO;
+    o->sample_rate = 1.0;
+    o->max_breadcrumbs = PLUME_DEFAULT_MAX_BREADCRUMBS;
+    return o;
+}
+
+PLUME_API void plume_options_free(plume_options_t *o)
+{
+    if (!o)
+        return;
+    char **strs[] = {&o->axiom_url, &o->axiom_dataset, &o->axiom_token, &o->axiom_org_id,
+                     &o->sentry_dsn, &o->release,      &o->environment, &o->server_name,
+                     &o->data_dir};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        free(*strs[i]);
+    free(o);
+}
+
+/* Replaces *slot with a copy of value (NULL or "" clears it). */
+static plume_status_t set_str(plume_options_t *o, char **slot, const char *value)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    char *copy = NULL;
+    if (value && *value && !(copy = strdup(value)))
+        return PLUME_ENOMEM;
+    free(*slot);
+    *slot = copy;
+    return PLUME_OK;
+}
+
+#define STRING_SETTER(name, field)                                                            \
+    PLUME_API plume_status_t plume_options_set_##name(plume_options_t *o, const char *value) \
+    {                                                                                         \
+        return set_str(o, o ? &o->field : NULL, value);                                       \
+    }
+
+STRING_SETTER(axiom_url, axiom_url)
+STRING_SETTER(axiom_dataset, axiom_dataset)
+STRING_SETTER(axiom_token, axiom_token)
+STRING_SETTER(axiom_org_id, axiom_org_id)
+STRING_SETTER(release, release)
+STRING_SETTER(environment, environment)
+STRING_SETTER(server_name, server_name)
+STRING_SETTER(data_dir, data_dir)
+
+PLUME_API plume_status_t plume_options_set_sentry_dsn(plume_options_t *o, const char *dsn)
+{
+    if (o && dsn && *dsn && !plume_dsn_valid(dsn))
+        return PLUME_EINVAL;
+    return set_str(o, o ? &o->sentry_dsn : NULL, dsn);
+}
+
+PLUME_API plume_status_t plume_options_set_ring_size(plume_options_t *o, size_t bytes)
+{
+    if (!o || bytes < PLUME_MIN_RING_SIZE || bytes > PLUME_MAX_RING_SIZE ||
+        (bytes & (bytes - 1)) != 0)
+        return PLUME_EINVAL;
+    o->ring_size = bytes;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_min_level(plume_options_t *o, plume_level_t level)
+{
+    if (!o || level < PLUME_LEVEL_TRACE || level > PLUME_LEVEL_FATAL)
+        return PLUME_EINVAL;
+    o->min_level = level;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *o, double rate)
+{
+    if (!o || !(rate >= 0.0 && rate <= 1.0)) /* also refuses NaN */
+        return PLUME_EINVAL;
+    o->sample_rate = rate;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *o, uint32_t n)
+{
+    if (!o || n > PLUME_MAX_BREADCRUMBS_LIMIT)
+        return PLUME_EINVAL;
+    o->max_breadcrumbs = n;
+    return PLUME_OK;
+}
+
+/* Skips "http://" or "https://"; NULL when s has neither. */
+static const char *after_scheme(const char *s)
+{
+    if (strncmp(s, "https://", 8) == 0)
+        return s + 8;
+    if (strncmp(s, "http://", 7) == 0)
+        return s + 7;
+    return NULL;
+}
+
+bool plume_dsn_valid(const char *s)
+{
+    const char *p = after_scheme(s);
+    if (!p)
+        return false;
+    const char *at = strchr(p, '@');
+    const char *slash = strchr(p, '/');
+    if (!at || !slash || at == p || at > slash || slash == at + 1)
+        return false; /* key before '@', host between '@' and the first '/' */
+    const char *id = strrchr(slash, '/') + 1;
+    if (!*id)
+        return false;
+    for (const char *c = id; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return false; /* no spaces or control characters anywhere */
+    return true;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* The contents of plume_options_t (opaque in the public header), for the
+ * SDK's own files: plume_init() reads them. Strings are owned (malloc'd) or
+ * NULL for "unset". */
+#ifndef PLUME_SDK_OPTIONS_H
+#define PLUME_SDK_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "plume/plume.h"
+
+#define PLUME_DEFAULT_AXIOM_URL "https://api.axiom.co"
+#define PLUME_DEFAULT_ENVIRONMENT "production"
+#define PLUME_DEFAULT_DATA_DIR "/var/lib/plume"
+#define PLUME_DEFAULT_RING_SIZE (256u * 1024u)
+#define PLUME_MIN_RING_SIZE (4u * 1024u)
+#define PLUME_MAX_RING_SIZE (16u * 1024u * 1024u)
+#define PLUME_DEFAULT_MAX_BREADCRUMBS 100u
+#define PLUME_MAX_BREADCRUMBS_LIMIT 1000u
+
+struct plume_options {
+    char *axiom_url, *axiom_dataset, *axiom_token, *axiom_org_id;
+    char *sentry_dsn;
+    char *release, *environment, *server_name;
+    char *data_dir;
+    size_t ring_size;
+    plume_level_t min_level;
+    double sample_rate;
+    uint32_t max_breadcrumbs;
+};
+
+/* The effective value of a string option: its setting, else `fallback`. */
+static inline const char *plume_options_str(const char *set, const char *fallback)
+{
+    return set ? set : fallback;
+}
+
+/* True when s looks like a Sentry DSN: http(s)://key@host/project-id, with a
+ * non-empty key and host and a numeric project id (an optional path before
+ * it is allowed). */
+bool plume_dsn_valid(const char *s);
+
+#endif
