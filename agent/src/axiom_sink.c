@@ -37,6 +37,9 @@ typedef struct axiom_sink {
  * is at most max_line_bytes, and JSON escaping can grow it up to 6x). */
 #define MAX_EVENT_BYTES (8u << 20)
 
+/* outbox_fsync = "interval": how long a stored batch may wait for its sync. */
+#define OUTBOX_SYNC_INTERVAL_MS 1000u
+
 /* True when the URL's host (case-insensitive) is an Axiom edge,
  * e.g. eu-central-1.aws.edge.axiom.co. */
 static bool is_edge_host(const char *url)
@@ -360,8 +363,11 @@ plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
         sink_free(&s->base);
         return NULL;
     }
-    plume_outbox_t *ob = plume_outbox_open(data_dir, "axiom", cfg->outbox_max_size, cfg->outbox_fsync,
-                                           errbuf, errlen);
+    /* outbox_fsync: true = each batch before it is sent; "interval" = the
+     * compression threads sync the outbox within OUTBOX_SYNC_INTERVAL_MS of a
+     * write (group commit); false = never (the OS writes back). */
+    plume_outbox_t *ob = plume_outbox_open(data_dir, "axiom", cfg->outbox_max_size,
+                                           cfg->outbox_fsync == PLUME_TRISTATE_TRUE, errbuf, errlen);
     if (!ob) {
         sink_free(&s->base);
         return NULL;
@@ -388,8 +394,10 @@ plume_sink_t *plume_axiom_sink_new(plume_loop_t *loop, plume_http_t *http,
     uint64_t fixed = (1 + (uint64_t)cfg->max_in_flight) * cfg->batch_max_bytes;
     uint64_t queue = max_memory > fixed + cfg->batch_max_bytes ? max_memory - fixed
                                                                : cfg->batch_max_bytes;
+    uint32_t sync_ms = cfg->outbox_fsync == PLUME_TRISTATE_AUTO ? OUTBOX_SYNC_INTERVAL_MS : 0;
     s->worker = plume_batch_worker_new(loop, ob, cfg->compression, (int)cfg->compression_level,
-                                       compression_threads(cfg), (size_t)queue, on_stored, s);
+                                       compression_threads(cfg), (size_t)queue, sync_ms, on_stored,
+                                       s);
     if (!s->worker) {
         snprintf(errbuf, errlen, "axiom: cannot start the compression thread");
         sink_free(&s->base);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -44,6 +45,7 @@ struct plume_batch_worker {
     plume_outbox_t *outbox;
     int codec, level;
     size_t max_queued;
+    uint32_t sync_interval_ms;
     plume_batch_stored_cb stored;
     void *arg;
     int efd;
@@ -56,6 +58,8 @@ struct plume_batch_worker {
     job_t *next_claim;  /* the oldest job no thread has taken yet */
     size_t queued_bytes;
     bool stop;
+    bool unsynced;         /* a batch was stored since the last sync started */
+    uint64_t sync_due_ms;  /* CLOCK_MONOTONIC ms by which to sync (when unsynced) */
     uint8_t *spare; /* a stored job's body allocation, for submit_buf */
     size_t spare_cap;
     /* loop thread only */
@@ -131,6 +135,55 @@ static void finish_job(plume_batch_worker_t *w, job_t *j)
     }
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Group commit (caller holds mu): notes that a batch was stored, starting
+ * the interval if none was running. */
+static void note_unsynced(plume_batch_worker_t *w)
+{
+    if (!w->sync_interval_ms || w->unsynced)
+        return;
+    w->unsynced = true;
+    w->sync_due_ms = mono_ms() + w->sync_interval_ms;
+    pthread_cond_broadcast(&w->cv); /* an idle thread times the interval */
+}
+
+/* Syncs the outbox if the interval is over (or `now_anyway`); caller holds
+ * mu, which is released around the sync itself. */
+static void maybe_sync(plume_batch_worker_t *w, bool now_anyway)
+{
+    if (!w->unsynced || (!now_anyway && mono_ms() < w->sync_due_ms))
+        return;
+    w->unsynced = false; /* batches stored from here on start a new interval */
+    pthread_mutex_unlock(&w->mu);
+    plume_outbox_sync(w->outbox); /* best effort: a failure leaves the next one */
+    pthread_mutex_lock(&w->mu);
+}
+
+/* Waits for a job, a stop, or the end of the sync interval (caller holds mu). */
+static void wait_for_work(plume_batch_worker_t *w)
+{
+    if (!w->unsynced) {
+        pthread_cond_wait(&w->cv, &w->mu);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    uint64_t now = mono_ms(), wait_ms = w->sync_due_ms > now ? w->sync_due_ms - now : 0;
+    until.tv_sec += (time_t)(wait_ms / 1000);
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&w->cv, &w->mu, &until);
+}
+
 static void *compressor_main(void *arg)
 {
     compressor_thread_t *t = arg;
@@ -138,8 +191,11 @@ static void *compressor_main(void *arg)
     pthread_setname_np(pthread_self(), "plume-compress"); /* shows in top, perf, gdb */
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->next_claim && !w->stop)
-            pthread_cond_wait(&w->cv, &w->mu);
+        maybe_sync(w, false);
+        if (!w->next_claim && !w->stop) {
+            wait_for_work(w);
+            continue;
+        }
         job_t *j = w->next_claim;
         if (!j)
             break; /* stop requested and nothing left */
@@ -149,8 +205,11 @@ static void *compressor_main(void *arg)
         store(t, j);
 
         pthread_mutex_lock(&w->mu);
+        if (j->res.rc == 0)
+            note_unsynced(w);
         finish_job(w, j);
     }
+    maybe_sync(w, true); /* stopping: nothing stored is left unsynced */
     pthread_mutex_unlock(&w->mu);
     return NULL;
 }
@@ -195,6 +254,7 @@ static void on_efd(plume_loop_t *l, int fd, unsigned events, void *arg)
 
 plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t *outbox, int codec,
                                              int level, unsigned threads, size_t max_queued,
+                                             uint32_t sync_interval_ms,
                                              plume_batch_stored_cb stored, void *arg)
 {
     plume_batch_worker_t *w = calloc(1, sizeof(*w));
@@ -205,11 +265,16 @@ plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t 
     w->codec = codec;
     w->level = level;
     w->max_queued = max_queued;
+    w->sync_interval_ms = sync_interval_ms;
     w->stored = stored;
     w->arg = arg;
     w->nthreads = threads ? threads : 1;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* timed waits immune to clock jumps */
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->threads = calloc(w->nthreads, sizeof(*w->threads));
     if (w->efd < 0 || !w->threads || plume_loop_watch(loop, w->efd, PLUME_EV_READ, on_efd, w) != 0)

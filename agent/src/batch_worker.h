@@ -41,10 +41,14 @@ typedef struct plume_batch_worker plume_batch_worker_t;
 
 /* codec/level: plume_codec_t and its level. threads: how many batches are
  * compressed at once (0 counts as 1). max_queued: bytes of uncompressed bodies
- * beyond which full() is true. Borrows loop and outbox (both must outlive the
- * worker). NULL on failure. */
+ * beyond which full() is true. sync_interval_ms: when not 0, the outbox
+ * (opened without fsync_writes) is synced (plume_outbox_sync) at most that
+ * long after a batch was stored in it, by a worker thread, and once more at
+ * free(). Borrows loop and outbox (both must outlive the worker). NULL on
+ * failure. */
 plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t *outbox, int codec,
                                              int level, unsigned threads, size_t max_queued,
+                                             uint32_t sync_interval_ms,
                                              plume_batch_stored_cb stored, void *arg);
 /* Queues a copy of body[0..len) holding `events` events. Returns false only when
  * out of memory (the caller counts the events as dropped). */

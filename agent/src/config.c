@@ -25,7 +25,9 @@ typedef struct option {
     const char *key;
     opt_type_t type;
     size_t offset;
-    const char *const *names; /* OPT_ENUM: allowed values; the index is stored */
+    const char *const *names; /* OPT_ENUM: allowed values; the index is stored.
+                               * OPT_TRISTATE: names[0] is the third state's word
+                               * (NULL: "auto") */
     int64_t min, max;         /* OPT_INT bounds */
     bool secret;              /* masked by --check-config */
 } option_t;
@@ -35,6 +37,7 @@ static const char *const stdin_formats[] = {"auto", "json", "logfmt", "text", NU
 static const char *const path_styles[] = {"auto", "edge", "legacy", NULL};
 static const char *const codecs[] = {"none", "gzip", "zstd", NULL};
 static const char *const console_formats[] = {"auto", "pretty", "json", NULL};
+static const char *const fsync_interval[] = {"interval", NULL};
 
 #define OFF(field) offsetof(plume_config_t, field)
 static const option_t options[] = {
@@ -64,7 +67,7 @@ static const option_t options[] = {
     {"sinks.axiom", "retry_max", OPT_DURATION, OFF(axiom.retry_max_ms), NULL, 0, 0, false},
     {"sinks.axiom", "retry_max_attempts", OPT_INT, OFF(axiom.retry_max_attempts), NULL, 0, 1000000, false},
     {"sinks.axiom", "outbox_max_size", OPT_SIZE, OFF(axiom.outbox_max_size), NULL, 0, 0, false},
-    {"sinks.axiom", "outbox_fsync", OPT_BOOL, OFF(axiom.outbox_fsync), NULL, 0, 0, false},
+    {"sinks.axiom", "outbox_fsync", OPT_TRISTATE, OFF(axiom.outbox_fsync), fsync_interval, 0, 0, false},
     {"sinks.console", "enabled", OPT_TRISTATE, OFF(console.enabled), NULL, 0, 0, false},
     {"sinks.console", "format", OPT_ENUM, OFF(console.format), console_formats, 0, 0, false},
     {"sinks.file", "enabled", OPT_BOOL, OFF(file.enabled), NULL, 0, 0, false},
@@ -183,15 +186,18 @@ static bool bind_value(loader_t *ld, const option_t *opt, const plume_toml_value
             goto wrong_type;
         *(bool *)dst = plume_toml_bool(v);
         break;
-    case OPT_TRISTATE:
+    case OPT_TRISTATE: {
+        const char *third = opt->names ? opt->names[0] : "auto";
         if (t == PLUME_TOML_BOOL) {
             *(int *)dst = plume_toml_bool(v) ? PLUME_TRISTATE_TRUE : PLUME_TRISTATE_FALSE;
-        } else if (t == PLUME_TOML_STRING && strcmp(expanded, "auto") == 0) {
+        } else if (t == PLUME_TOML_STRING && strcmp(expanded, third) == 0) {
             *(int *)dst = PLUME_TRISTATE_AUTO;
         } else {
-            ok = fail(ld, pos, "%s.%s: expected true, false or \"auto\"", opt->section, opt->key);
+            ok = fail(ld, pos, "%s.%s: expected true, false or \"%s\"", opt->section, opt->key,
+                      third);
         }
         break;
+    }
     case OPT_INT: {
         if (t != PLUME_TOML_INTEGER)
             goto wrong_type;
@@ -513,7 +519,10 @@ void plume_config_print(const plume_config_t *cfg, FILE *out)
             break;
         case OPT_TRISTATE: {
             int t = *(const int *)src;
-            fputs(t == PLUME_TRISTATE_AUTO ? "\"auto\"" : t ? "true" : "false", out);
+            if (t == PLUME_TRISTATE_AUTO)
+                fprintf(out, "\"%s\"", opt->names ? opt->names[0] : "auto");
+            else
+                fputs(t ? "true" : "false", out);
             break;
         }
         case OPT_INT:

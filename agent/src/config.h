@@ -18,6 +18,8 @@ typedef enum {
     PLUME_STDIN_AUTO, PLUME_STDIN_JSON, PLUME_STDIN_LOGFMT, PLUME_STDIN_TEXT
 } plume_stdin_format_t;
 typedef enum { PLUME_AXIOM_PATH_AUTO, PLUME_AXIOM_PATH_EDGE, PLUME_AXIOM_PATH_LEGACY } plume_axiom_path_t;
+/* true, false, or a third word (AUTO: "auto" for most options; the option's
+ * own word where it has one, e.g. outbox_fsync's "interval"). */
 typedef enum { PLUME_TRISTATE_FALSE, PLUME_TRISTATE_TRUE, PLUME_TRISTATE_AUTO } plume_tristate_t;
 typedef enum { PLUME_CONSOLE_AUTO, PLUME_CONSOLE_PRETTY, PLUME_CONSOLE_JSON } plume_console_format_t;
 
@@ -44,7 +46,7 @@ typedef struct plume_axiom_config {
     uint64_t retry_max_ms;
     int64_t retry_max_attempts;
     uint64_t outbox_max_size;
-    bool outbox_fsync;
+    int outbox_fsync; /* plume_tristate_t: TRUE each batch, FALSE never, AUTO "interval" */
 } plume_axiom_config_t;
 
 typedef struct plume_config {

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ struct plume_outbox {
     uint64_t bytes, inflight_bytes, events;
     uint64_t next_id; /* 0 once ids are exhausted */
     size_t ignored;
+    _Atomic uint64_t syncs; /* successful plume_outbox_sync() calls */
 };
 
 /* ---- small helpers ---- */
@@ -569,4 +571,19 @@ COUNTER(size_t, plume_outbox_ignored_count, ignored)
 const char *plume_outbox_dir(const plume_outbox_t *ob)
 {
     return ob ? ob->loc.dir : NULL;
+}
+
+int plume_outbox_sync(plume_outbox_t *ob)
+{
+    if (!ob)
+        return -EINVAL;
+    if (syncfs(ob->loc.dirfd) != 0)
+        return -errno;
+    atomic_fetch_add_explicit(&ob->syncs, 1, memory_order_relaxed);
+    return 0;
+}
+
+uint64_t plume_outbox_sync_count(const plume_outbox_t *ob)
+{
+    return ob ? atomic_load_explicit(&ob->syncs, memory_order_relaxed) : 0;
 }

@@ -122,4 +122,11 @@ size_t plume_outbox_ignored_count(const plume_outbox_t *ob);
 /* The outbox directory path (valid until close). */
 const char *plume_outbox_dir(const plume_outbox_t *ob);
 
+/* Flushes everything written to the outbox's file system so far to stable
+ * storage (syncfs): the group commit for outboxes opened without
+ * fsync_writes. Any thread. Returns 0 or -errno. */
+int plume_outbox_sync(plume_outbox_t *ob);
+/* How many plume_outbox_sync() calls succeeded. */
+uint64_t plume_outbox_sync_count(const plume_outbox_t *ob);
+
 #endif

@@ -77,7 +77,7 @@ static void stores_compressed_batches_in_order(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 1, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 1, 1u << 20, 0, on_stored, fx);
     assert_non_null(w);
     char body[3][64];
     for (int i = 0; i < 3; i++) {
@@ -125,7 +125,7 @@ static void submit_buf_takes_the_allocation(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1, 1u << 20, 0, on_stored, fx);
     plume_buf_t b;
     plume_buf_init(&b, 4096);
     for (int round = 0; round < 3; round++) {
@@ -160,7 +160,7 @@ static void free_stores_what_is_queued(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_GZIP, 0, 1, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_GZIP, 0, 1, 1u << 20, 0, on_stored, fx);
     for (int i = 0; i < 8; i++)
         assert_true(plume_batch_worker_submit(w, "{}\n", 3, 1));
     plume_batch_worker_free(w); /* no loop turn in between */
@@ -185,7 +185,7 @@ static void full_while_queued_bytes_exceed_the_bound(void **state)
         big[i] = (char)('a' + (x % 16));
     }
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 1, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 1, 1u << 20, 0, on_stored, fx);
     assert_false(plume_batch_worker_full(w));
     assert_true(plume_batch_worker_submit(w, big, n, 1));
     assert_true(plume_batch_worker_full(w));
@@ -205,7 +205,7 @@ static void outbox_error_is_reported(void **state)
     fx->ob = plume_outbox_open(fx->dir, "tiny", 16, false, err, sizeof(err));
     assert_non_null(fx->ob);
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 1, 1u << 20, 0, on_stored, fx);
     char body[200];
     memset(body, 'x', sizeof(body));
     assert_true(plume_batch_worker_submit(w, body, sizeof(body), 5));
@@ -224,7 +224,7 @@ static void parallel_threads_report_in_submit_order(void **state)
     fixture_t *fx = *state;
     enum { N = 48 };
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 4, 64u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 3, 4, 64u << 20, 0, on_stored, fx);
     assert_non_null(w);
     size_t sizes[N];
     uint64_t x = 88172645463325252ull;
@@ -277,12 +277,43 @@ static void free_with_threads_stores_everything(void **state)
 {
     fixture_t *fx = *state;
     plume_batch_worker_t *w =
-        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 3, 1u << 20, on_stored, fx);
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_ZSTD, 0, 3, 1u << 20, 0, on_stored, fx);
     for (int i = 0; i < 20; i++)
         assert_true(plume_batch_worker_submit(w, "{\"a\":1}\n", 8, 2));
     plume_batch_worker_free(w);
     assert_int_equal(fx->stored, 20);
     assert_int_equal(plume_outbox_pending_events(fx->ob), 40);
+}
+
+/* Group commit: with a sync interval, a stored batch leads to one outbox
+ * sync within about that interval, even with no further batch; a burst of
+ * batches inside one interval shares a sync; free() syncs what is left.
+ * Without an interval nothing is synced. */
+static void interval_syncs_the_outbox(void **state)
+{
+    fixture_t *fx = *state;
+    plume_batch_worker_t *w =
+        plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 2, 1u << 20, 100, on_stored,
+                               fx);
+    assert_non_null(w);
+    for (int i = 0; i < 5; i++)
+        assert_true(plume_batch_worker_submit(w, "{}\n", 3, 1));
+    wait_stored(fx, 5);
+    uint64_t deadline = plume_loop_now_ms(fx->loop) + 10000;
+    while (plume_outbox_sync_count(fx->ob) == 0 && plume_loop_now_ms(fx->loop) < deadline)
+        plume_loop_run_once(fx->loop, 10);
+    uint64_t synced = plume_outbox_sync_count(fx->ob);
+    assert_true(synced >= 1 && synced <= 2); /* one interval (two if the burst straddled it) */
+    assert_true(plume_batch_worker_submit(w, "{}\n", 3, 1));
+    plume_batch_worker_free(w); /* stops before the interval ends: syncs anyway */
+    assert_true(plume_outbox_sync_count(fx->ob) == synced + 1);
+
+    w = plume_batch_worker_new(fx->loop, fx->ob, PLUME_CODEC_NONE, 0, 2, 1u << 20, 0, on_stored,
+                               fx);
+    assert_true(plume_batch_worker_submit(w, "{}\n", 3, 1));
+    wait_stored(fx, 7);
+    plume_batch_worker_free(w);
+    assert_true(plume_outbox_sync_count(fx->ob) == synced + 1); /* none without an interval */
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -297,6 +328,7 @@ int main(void)
         T(outbox_error_is_reported),
         T(parallel_threads_report_in_submit_order),
         T(free_with_threads_stores_everything),
+        T(interval_syncs_the_outbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,7 +146,7 @@ static void builtin_defaults(void **state)
     assert_int_equal(ax->retry_max_ms, 30000);
     assert_int_equal(ax->retry_max_attempts, 0);
     assert_true(ax->outbox_max_size == 1ull << 30);
-    assert_true(ax->outbox_fsync);
+    assert_int_equal(ax->outbox_fsync, PLUME_TRISTATE_AUTO); /* "interval" */
 
     assert_int_equal(c.console.enabled, PLUME_TRISTATE_AUTO);
     assert_int_equal(c.console.format, PLUME_CONSOLE_AUTO);
@@ -238,6 +238,7 @@ static void user_file_overrides_only_what_it_sets(void **state)
         {"[sinks.axiom]\ncompression = \"gzip\"\n", "compression = \"gzip\""},
         {"[sinks.axiom]\nurl = \"http://127.0.0.1:9\"\n", "url = \"http://127.0.0.1:9\""},
         {"[sinks.axiom]\noutbox_fsync = false\n", "outbox_fsync = false"},
+        {"[sinks.axiom]\noutbox_fsync = true\n", "outbox_fsync = true"},
         {"[sinks.axiom]\nbatch_max_age = \"250ms\"\n", "batch_max_age = \"250ms\""},
         {"[sinks.console]\nenabled = false\n", "enabled = false"},
         {"[sinks.console]\nformat = \"json\"\n", "format = \"json\""},
@@ -433,6 +434,10 @@ static void integer_ranges(void **state)
                  "test.toml:2:20: sinks.axiom.batch_max_events: 10001 is out of range [1, 10000]");
     expect_error("[sinks.axiom]\nmax_in_flight = 65\n",
                  "test.toml:2:17: sinks.axiom.max_in_flight: 65 is out of range [1, 64]");
+    expect_error("[sinks.axiom]\noutbox_fsync = \"auto\"\n",
+                 "test.toml:2:16: sinks.axiom.outbox_fsync: expected true, false or \"interval\"");
+    expect_error("[sinks.console]\nenabled = \"interval\"\n",
+                 "test.toml:2:11: sinks.console.enabled: expected true, false or \"auto\"");
     expect_error("[sinks.axiom]\ncompression_level = -1\n",
                  "test.toml:2:21: sinks.axiom.compression_level: -1 is out of range [0, 19]");
     expect_error("[sinks.axiom]\nretry_max_attempts = -1\n",
