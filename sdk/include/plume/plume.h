@@ -101,6 +101,80 @@ PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *opts, do
 /* Breadcrumbs kept for error events, 0 to 1000 (default 100). */
 PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *opts, uint32_t n);
 
+/* ---- typed fields ---- */
+
+/* One structured field of a log call: a key and a typed value. Build them
+ * with plume_str() and friends; keys and string values are copied by the
+ * call, so they may be temporary. A NULL key is skipped; a NULL string value
+ * is written as null. */
+typedef enum plume_field_type {
+    PLUME_FIELD_STR,
+    PLUME_FIELD_I64,
+    PLUME_FIELD_U64,
+    PLUME_FIELD_F64,
+    PLUME_FIELD_BOOL,
+} plume_field_type_t;
+
+typedef struct plume_field {
+    const char *key;
+    plume_field_type_t type;
+    union {
+        const char *s;
+        int64_t i;
+        uint64_t u;
+        double f;
+        int b;
+    } v;
+} plume_field_t;
+
+/* At most this many fields are kept per call; the rest are left out. */
+#define PLUME_MAX_FIELDS 32
+
+static inline plume_field_t plume_str(const char *key, const char *value)
+{
+    plume_field_t f;
+    f.key = key;
+    f.type = PLUME_FIELD_STR;
+    f.v.s = value;
+    return f;
+}
+
+static inline plume_field_t plume_i64(const char *key, int64_t value)
+{
+    plume_field_t f;
+    f.key = key;
+    f.type = PLUME_FIELD_I64;
+    f.v.i = value;
+    return f;
+}
+
+static inline plume_field_t plume_u64(const char *key, uint64_t value)
+{
+    plume_field_t f;
+    f.key = key;
+    f.type = PLUME_FIELD_U64;
+    f.v.u = value;
+    return f;
+}
+
+static inline plume_field_t plume_f64(const char *key, double value)
+{
+    plume_field_t f;
+    f.key = key;
+    f.type = PLUME_FIELD_F64;
+    f.v.f = value;
+    return f;
+}
+
+static inline plume_field_t plume_bool(const char *key, int value)
+{
+    plume_field_t f;
+    f.key = key;
+    f.type = PLUME_FIELD_BOOL;
+    f.v.b = value != 0;
+    return f;
+}
+
 #ifdef __cplusplus
 }
 #endif

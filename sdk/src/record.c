@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* Record measuring, writing (hot path) and reading (worker). See record.h. */
+#include "record.h"
+
+#include <string.h>
+
+#include "mp.h"
+
+/* Bytes of a msgpack str header for a string of n bytes. */
+static inline size_t str_header_size(size_t n)
+{
+    return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+
+static inline size_t capped_strlen(const char *s, size_t cap)
+{
+    const char *end = memchr(s, '\0', cap);
+    return end ? (size_t)(end - s) : cap;
+}
+
+size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
+                            plume_record_lens_t *lens)
+{
+    size_t size = 1 + 9 + 1; /* array header, stamp, level */
+    if (message) {
+        lens->msg = (uint32_t)capped_strlen(message, PLUME_RECORD_MAX_MESSAGE);
+        size += str_header_size(lens->msg) + lens->msg;
+    } else {
+        lens->msg = 0;
+        size += 1; /* nil */
+    }
+    uint32_t kept = 0;
+    for (size_t i = 0; fields && i < nfields && kept < PLUME_MAX_FIELDS; i++) {
+        const plume_field_t *f = &fields[i];
+        if (!f->key)
+            continue;
+        uint32_t kl = (uint32_t)capped_strlen(f->key, PLUME_RECORD_MAX_KEY);
+        lens->index[kept] = (uint16_t)i;
+        lens->key[kept] = kl;
+        size += str_header_size(kl) + kl;
+        switch (f->type) {
+        case PLUME_FIELD_STR:
+            if (f->v.s) {
+                uint32_t vl = (uint32_t)capped_strlen(f->v.s, PLUME_RECORD_MAX_VALUE);
+                lens->val[kept] = vl;
+                size += str_header_size(vl) + vl;
+            } else {
+                lens->val[kept] = 0;
+                size += 1;
+            }
+            break;
+        case PLUME_FIELD_BOOL:
+            size += 1;
+            break;
+        default: /* I64, U64, F64; an unknown type is written as nil */
+            size += f->type <= PLUME_FIELD_F64 ? 9 : 1;
+            break;
+        }
+        kept++;
+    }
+    lens->nfields = kept;
+    size += kept < 16 ? 1 : 3; /* map header (PLUME_MAX_FIELDS < 65536) */
+    return size;
+}
+
+static inline uint8_t *put_be64(uint8_t *p, uint8_t tag, uint64_t v)
+{
+    p[0] = tag;
+    for (int i = 0; i < 8; i++)
+        p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+    return p + 9;
+}
+
+static inline uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+    if (n < 32) {
+        *p++ = (uint8_t)(0xa0 | n);
+    } else if (n < 256) {
+        *p++ = 0xd9;
+        *p++ = (uint8_t)n;
+    } else if (n < 65536) {
+        *p++ = 0xda;
+        *p++ = (uint8_t)(n >> 8);
+        *p++ = (uint8_t)n;
+    } else {
+        *p++ = 0xdb;
+        for (int i = 3; i >= 0; i--)
+            *p++ = (uint8_t)(n >> (8 * i));
+    }
+    memcpy(p, s, n);
+    return p + n;
+}
+
+void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const char *message,
+                        const plume_field_t *fields, const plume_record_lens_t *lens)
+{
+    uint8_t *p = dst;
+    *p++ = 0x94;
+    p = put_be64(p, 0xcf, stamp);
+    *p++ = (uint8_t)level; /* 0..5: a positive fixint */
+    if (message)
+        p = put_str(p, message, lens->msg);
+    else
+        *p++ = 0xc0;
+    uint32_t n = lens->nfields;
+    if (n < 16) {
+        *p++ = (uint8_t)(0x80 | n);
+    } else {
+        *p++ = 0xde;
+        *p++ = (uint8_t)(n >> 8);
+        *p++ = (uint8_t)n;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        const plume_field_t *f = &fields[lens->index[k]];
+        p = put_str(p, f->key, lens->key[k]);
+        switch (f->type) {
+        case PLUME_FIELD_STR:
+            if (f->v.s)
+                p = put_str(p, f->v.s, lens->val[k]);
+            else
+                *p++ = 0xc0;
+            break;
+        case PLUME_FIELD_I64:
+            p = put_be64(p, 0xd3, (uint64_t)f->v.i);
+            break;
+        case PLUME_FIELD_U64:
+            p = put_be64(p, 0xcf, f->v.u);
+            break;
+        case PLUME_FIELD_F64: {
+            uint64_t bits;
+            memcpy(&bits, &f->v.f, sizeof(bits));
+            p = put_be64(p, 0xcb, bits);
+            break;
+        }
+        case PLUME_FIELD_BOOL:
+            *p++ = f->v.b ? 0xc3 : 0xc2;
+            break;
+        default:
+            *p++ = 0xc0;
+            break;
+        }
+    }
+}
+
+bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
+{
+    plume_mp_reader_t r;
+    plume_mp_value_t x;
+    plume_mp_reader_init(&r, p, n);
+    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_ARRAY || x.count != 4)
+        return false;
+    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_UINT)
+        return false;
+    v->stamp = x.u;
+    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_UINT || x.u > PLUME_LEVEL_FATAL)
+        return false;
+    v->level = (plume_level_t)x.u;
+    if (!plume_mp_read(&r, &x))
+        return false;
+    if (x.type == PLUME_MP_STR) {
+        v->message = x.s;
+        v->message_len = x.len;
+    } else if (x.type == PLUME_MP_NIL) {
+        v->message = NULL;
+        v->message_len = 0;
+    } else {
+        return false;
+    }
+    const uint8_t *map = r.p;
+    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_MAP)
+        return false;
+    v->nfields = x.count;
+    r.p = map;
+    if (!plume_mp_skip(&r) || r.p != r.end)
+        return false; /* the map must be whole and end the record */
+    v->fields = map;
+    v->fields_len = (size_t)(r.p - map);
+    return true;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The record a log call writes into its thread's ring, and its reader.
+ *
+ * A record is one msgpack array, so any msgpack reader can decode it:
+ *
+ *   [ stamp,    uint64, always 0xcf + 8 bytes (plume_clock_stamp())
+ *     level,    positive fixint 0..5 (plume_level_t)
+ *     message,  str, or nil when the call had none
+ *     fields ]  map of str key -> str | nil | int64 (0xd3) | uint64 (0xcf) |
+ *               float64 (0xcb) | bool, in call order
+ *
+ * The log call measures first (one strlen per string, lengths capped), then
+ * writes exactly that many bytes with plain stores: no bounds checks on the
+ * hot path, because the room was reserved for the measured size. Strings are
+ * cut at their caps (the worker repairs any UTF-8 sequence a cut splits). */
+#ifndef PLUME_SDK_RECORD_H
+#define PLUME_SDK_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plume/plume.h"
+
+#define PLUME_RECORD_MAX_MESSAGE (64u * 1024u)
+#define PLUME_RECORD_MAX_KEY 256u
+#define PLUME_RECORD_MAX_VALUE (16u * 1024u)
+
+/* The lengths plume_record_measure() found, for plume_record_write(). */
+typedef struct plume_record_lens {
+    uint32_t msg;
+    uint32_t nfields; /* fields kept: NULL keys skipped, at most PLUME_MAX_FIELDS */
+    uint16_t index[PLUME_MAX_FIELDS]; /* the kept fields' positions in the call */
+    uint32_t key[PLUME_MAX_FIELDS];
+    uint32_t val[PLUME_MAX_FIELDS];   /* string values only */
+} plume_record_lens_t;
+
+/* Bytes of the record for this call (message may be NULL); fills *lens. */
+size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
+                            plume_record_lens_t *lens);
+
+/* Writes the record measured into dst (exactly the measured size). */
+void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const char *message,
+                        const plume_field_t *fields, const plume_record_lens_t *lens);
+
+/* A record read back (worker side): pointers into the record. */
+typedef struct plume_record_view {
+    uint64_t stamp;
+    plume_level_t level;
+    const char *message; /* NULL when nil */
+    size_t message_len;
+    const uint8_t *fields; /* the msgpack map, header included */
+    size_t fields_len;
+    uint32_t nfields;
+} plume_record_view_t;
+
+/* Reads a record of n bytes. False when it is not a well-formed record (the
+ * worker counts and skips it). */
+bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v);
+
+#endif
