@@ -175,6 +175,49 @@ static inline plume_field_t plume_bool(const char *key, int value)
     return f;
 }
 
+/* ---- logging ---- */
+
+/* Logs one event from any thread: level, message (may be NULL), fields.
+ * Never blocks, never allocates after the thread's first call, never fails
+ * loudly: a call below the minimum level does nothing; before plume_init() or
+ * after plume_shutdown() it is counted and dropped; when the thread's ring is
+ * full it is dropped and counted, and a "dropped N" event follows once there
+ * is room. Prefer the PLUME_* macros, which skip even the call below the
+ * level floors. */
+PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
+                         size_t nfields);
+/* printf-style convenience (formats on the calling thread; cut at 1 KiB). */
+PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Read by the macros: the runtime minimum level (set by plume_init()). */
+PLUME_API extern int plume_min_level_;
+
+/* Compile-time floor: define PLUME_COMPILE_MIN_LEVEL (e.g. to PLUME_LEVEL_INFO)
+ * before including this header and calls below it compile to nothing. */
+#ifndef PLUME_COMPILE_MIN_LEVEL
+#define PLUME_COMPILE_MIN_LEVEL PLUME_LEVEL_TRACE
+#endif
+
+/* PLUME_LOG(level, "message", plume_str("k", v), ...): the level checks come
+ * first, then the fields are built on the stack and passed by pointer. (The
+ * leading placeholder element keeps the array non-empty without extensions.) */
+#define PLUME_LOG(level, msg, ...)                                                             \
+    do {                                                                                       \
+        if ((int)(level) >= (int)PLUME_COMPILE_MIN_LEVEL &&                                    \
+            (int)(level) >= __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED)) {            \
+            const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__};           \
+            plume_log((level), (msg), plume_fields_ + 1,                                       \
+                      sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1);                   \
+        }                                                                                      \
+    } while (0)
+#define PLUME_TRACE(msg, ...) PLUME_LOG(PLUME_LEVEL_TRACE, msg, ##__VA_ARGS__)
+#define PLUME_DEBUG(msg, ...) PLUME_LOG(PLUME_LEVEL_DEBUG, msg, ##__VA_ARGS__)
+#define PLUME_INFO(msg, ...) PLUME_LOG(PLUME_LEVEL_INFO, msg, ##__VA_ARGS__)
+#define PLUME_WARN(msg, ...) PLUME_LOG(PLUME_LEVEL_WARN, msg, ##__VA_ARGS__)
+#define PLUME_ERROR(msg, ...) PLUME_LOG(PLUME_LEVEL_ERROR, msg, ##__VA_ARGS__)
+#define PLUME_FATAL(msg, ...) PLUME_LOG(PLUME_LEVEL_FATAL, msg, ##__VA_ARGS__)
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Draining every thread's ring. See drain.h. */
+#include "drain.h"
+
+size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
+{
+    size_t total = 0;
+    plume_thread_t *prev = NULL;
+    plume_thread_t *t = plume_thread_first();
+    while (t) {
+        plume_thread_t *next = t->next;
+        /* Read `exited` before draining: a thread marked exited writes no
+         * more, so an empty ring after this pass is empty for good. */
+        bool exited = atomic_load_explicit(&t->exited, memory_order_acquire);
+        size_t n = 0, len;
+        const void *rec;
+        while ((max_per_thread == 0 || n < max_per_thread) &&
+               (rec = plume_ring_peek(t->ring, &len)) != NULL) {
+            fn(ctx, t, rec, len);
+            plume_ring_advance(t->ring);
+            n++;
+        }
+        plume_ring_release(t->ring);
+        total += n;
+        if (exited && !plume_ring_peek(t->ring, &len)) {
+            plume_thread_unlink(prev, t); /* prev stays the previous live state */
+        } else {
+            prev = t;
+        }
+        t = next;
+    }
+    return total;
+}
