@@ -42,6 +42,9 @@ class OutboxTest(AgentTestCase):
         a = self.fill_outbox(ws, n, 500)
         a.kill()
         self.assertEqual(a.proc.returncode, -signal.SIGKILL)
+        # A request that reached the receiver just before the kill is still
+        # answered with the 503s of the first run, not the 200s of the second.
+        self.assertTrue(self.rx.wait_connections_closed(30))
         self.assertEqual(self.rx.events, [])
         self.rx.clear_responses()
 
