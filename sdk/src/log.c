@@ -100,6 +100,7 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
         plume_ring_commit(t->ring, n);
     } else {
         t->unreported_drops++;
+        atomic_fetch_add_explicit(&plume_sdk.ring_drops, 1, memory_order_relaxed);
         atomic_store_explicit(&t->drops, atomic_load_explicit(&t->drops, memory_order_relaxed) + 1,
                               memory_order_relaxed);
     }

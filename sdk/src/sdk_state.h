@@ -17,6 +17,7 @@ typedef struct plume_sdk_state {
     uint32_t sample_threshold;   /* when sampling, keep a log when rand32 < this */
     _Atomic uint64_t idle_calls; /* log calls while not running (counted no-ops) */
     _Atomic uint64_t attach_failures; /* calls dropped: the thread could not get a ring */
+    _Atomic uint64_t ring_drops;      /* calls a full ring refused (all threads; slow path) */
 } plume_sdk_state_t;
 
 extern plume_sdk_state_t plume_sdk;

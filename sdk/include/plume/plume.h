@@ -101,6 +101,34 @@ PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *opts, do
 /* Breadcrumbs kept for error events, 0 to 1000 (default 100). */
 PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *opts, uint32_t n);
 
+/* ---- lifecycle ---- */
+
+/* Starts the SDK: takes ownership of opts (freed whatever the outcome), opens
+ * the outbox under data_dir and starts the background worker. PLUME_EINVAL
+ * (opts NULL), PLUME_EALREADY (already running; opts still freed), PLUME_EIO
+ * (the outbox or worker could not be set up; the reason is printed on
+ * stderr). */
+PLUME_API plume_status_t plume_init(plume_options_t *opts);
+/* Delivers everything logged so far, waiting at most timeout_ms.
+ * PLUME_ETIMEDOUT when the time ran out (the rest is still on its way),
+ * PLUME_ENOTINIT when not running. */
+PLUME_API plume_status_t plume_flush(uint32_t timeout_ms);
+/* Stops accepting logs, delivers what it can within timeout_ms and stops the
+ * worker; the rest stays in the outbox for the next start. PLUME_ETIMEDOUT
+ * when something was left, PLUME_ENOTINIT when not running. Thread states and
+ * rings stay for a later plume_init(). */
+PLUME_API plume_status_t plume_shutdown(uint32_t timeout_ms);
+
+/* Counters since the process started (snapshot; any thread). */
+typedef struct plume_stats {
+    uint64_t events;            /* records the worker turned into events */
+    uint64_t delivered;         /* events acknowledged by a sink */
+    uint64_t dropped_ring_full; /* log calls a full ring refused */
+    uint64_t dropped_other;     /* events lost later (outbox full, refused, unencodable) */
+    uint64_t calls_not_running; /* log calls before plume_init() or after shutdown */
+} plume_stats_t;
+PLUME_API void plume_stats(plume_stats_t *out);
+
 /* ---- typed fields ---- */
 
 /* One structured field of a log call: a key and a typed value. Build them

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/* The SDK's worker thread. See worker.h.
+ *
+ * Requests from other threads (flush, stop) go through a mutex-protected
+ * ticket and plume_loop_wake(); the worker answers them between loop turns.
+ * Everything the pipeline owns (loop, HTTP client, sinks) is touched by the
+ * worker thread only, from start to free. */
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "axiom_sink.h"
+#include "clock.h"
+#include "config.h"
+#include "drain.h"
+#include "event.h"
+#include "http.h"
+#include "loop.h"
+#include "mp.h"
+#include "pipeline.h"
+#include "record.h"
+
+#define POLL_MS 10           /* the rings are drained at least this often */
+#define RECALIBRATE_MS 500   /* clock calibration refresh */
+#define PER_THREAD_BATCH 4096 /* records taken from one ring per pass */
+
+struct plume_worker {
+    pthread_t thread;
+    /* worker thread only */
+    plume_loop_t *loop;
+    plume_http_t *http;
+    plume_pipeline_t pipeline;
+    plume_config_t cfg;
+    char *release, *environment, *server_name;
+    plume_buf_t fields;
+    plume_metrics_t metrics;
+    uint64_t records, bad_records;
+    uint64_t last_calibration_ms;
+    /* shared, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t flush_asked, flush_done; /* tickets */
+    bool stop;
+    uint64_t stop_deadline_ms;
+    bool stopped_idle; /* the pipeline was idle when the thread ended */
+    plume_metrics_t snapshot;
+    uint64_t snapshot_records;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void add_str_field(plume_buf_t *b, const char *key, const char *value)
+{
+    plume_mp_cstr(b, key);
+    plume_mp_cstr(b, value);
+}
+
+/* One record -> one event for the pipeline. */
+static void on_record(void *ctx, const plume_thread_t *t, const uint8_t *rec, size_t len)
+{
+    plume_worker_t *w = ctx;
+    plume_record_view_t r;
+    if (!plume_record_read(rec, len, &r)) {
+        w->bad_records++;
+        return;
+    }
+    /* fields: the record's, then who logged it and where */
+    plume_buf_t *b = &w->fields;
+    plume_buf_reset(b);
+    uint32_t extra = 1 + (t->name[0] != '\0') + (w->release != NULL) + 2;
+    plume_mp_map_header(b, r.nfields + extra);
+    plume_mp_reader_t rd;
+    plume_mp_value_t m;
+    plume_mp_reader_init(&rd, r.fields, r.fields_len);
+    plume_mp_read(&rd, &m); /* past the record map's header: its entries follow */
+    plume_buf_append(b, rd.p, (size_t)(rd.end - rd.p));
+    plume_mp_cstr(b, "thread.id");
+    plume_mp_uint(b, t->tid);
+    if (t->name[0])
+        add_str_field(b, "thread.name", t->name);
+    if (w->release)
+        add_str_field(b, "release", w->release);
+    add_str_field(b, "environment", w->environment);
+    add_str_field(b, "server_name", w->server_name);
+    if (b->failed) {
+        w->metrics.dropped_encode++;
+        return;
+    }
+    plume_event_view_t ev = {
+        .time_ns = plume_clock_to_ns(r.stamp),
+        .level = r.level,
+        .message = r.message,
+        .message_len = r.message_len,
+        .origin = "sdk",
+        .origin_len = 3,
+        .fields = b->data,
+        .fields_len = b->len,
+    };
+    w->metrics.received++;
+    plume_pipeline_submit_view(&w->pipeline, &ev);
+    w->records++;
+}
+
+/* Drains the rings while the pipeline has room (when it has none, records
+ * wait in the rings, and the rings drop and count once full). */
+static void drain(plume_worker_t *w)
+{
+    while (plume_pipeline_can_accept(&w->pipeline) &&
+           plume_drain(on_record, w, PER_THREAD_BATCH) > 0) {
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    plume_worker_t *w = arg;
+    pthread_setname_np(pthread_self(), "plume-worker");
+    uint64_t flush_target = 0;
+    bool stopping = false;
+    uint64_t deadline = 0;
+    for (;;) {
+        plume_loop_run_once(w->loop, POLL_MS);
+        uint64_t now = mono_ms();
+        if (now - w->last_calibration_ms >= RECALIBRATE_MS) {
+            plume_clock_recalibrate();
+            w->last_calibration_ms = now;
+        }
+        drain(w);
+
+        pthread_mutex_lock(&w->mu);
+        if (w->flush_asked > flush_target) {
+            flush_target = w->flush_asked;
+            pthread_mutex_unlock(&w->mu);
+            plume_pipeline_flush(&w->pipeline);
+            pthread_mutex_lock(&w->mu);
+        }
+        if (w->stop && !stopping) {
+            stopping = true;
+            deadline = w->stop_deadline_ms;
+            pthread_mutex_unlock(&w->mu);
+            drain(w);
+            plume_pipeline_flush(&w->pipeline);
+            pthread_mutex_lock(&w->mu);
+        }
+        bool idle = plume_pipeline_idle(&w->pipeline);
+        if (idle && w->flush_done < flush_target) {
+            w->flush_done = flush_target;
+            pthread_cond_broadcast(&w->cv);
+        }
+        w->snapshot = w->metrics;
+        w->snapshot_records = w->records;
+        bool done = stopping && (idle || mono_ms() >= deadline ||
+                                 plume_pipeline_stuck(&w->pipeline));
+        if (done)
+            w->stopped_idle = idle;
+        pthread_mutex_unlock(&w->mu);
+        if (done)
+            break;
+    }
+    return NULL;
+}
+
+/* The pipeline: the Axiom sink when dataset and token are set. */
+static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *err, size_t errlen)
+{
+    if (!plume_config_load(&w->cfg, NULL, err, errlen))
+        return false;
+    plume_axiom_config_t *ax = &w->cfg.axiom;
+    char **dst[] = {&ax->url, &ax->dataset, &ax->token, &ax->org_id};
+    const char *src[] = {o->axiom_url, o->axiom_dataset, o->axiom_token, o->axiom_org_id};
+    for (size_t i = 0; i < 4; i++) {
+        if (!src[i])
+            continue;
+        free(*dst[i]);
+        if (!(*dst[i] = strdup(src[i]))) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+    }
+    const char *env_dir = getenv("PLUME_DATA_DIR");
+    const char *data_dir = o->data_dir ? o->data_dir
+                           : env_dir && *env_dir ? env_dir
+                                                 : PLUME_DEFAULT_DATA_DIR;
+    plume_pipeline_init(&w->pipeline);
+    if (!(w->loop = plume_loop_new()) || !(w->http = plume_http_new(w->loop, NULL))) {
+        snprintf(err, errlen, "cannot start the event loop");
+        return false;
+    }
+    if (plume_config_axiom_active(&w->cfg)) {
+        plume_sink_t *s = plume_axiom_sink_new(w->loop, w->http, &w->cfg.axiom, data_dir,
+                                               w->cfg.agent.max_memory, &w->metrics, err, errlen);
+        if (!s)
+            return false;
+        plume_pipeline_add_sink(&w->pipeline, s);
+    }
+    return true;
+}
+
+static void worker_free(plume_worker_t *w)
+{
+    plume_pipeline_free(&w->pipeline);
+    if (w->http)
+        plume_http_free(w->http);
+    if (w->loop)
+        plume_loop_free(w->loop);
+    plume_config_free(&w->cfg);
+    plume_buf_free(&w->fields);
+    free(w->release);
+    free(w->environment);
+    free(w->server_name);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+plume_worker_t *plume_worker_start(const plume_options_t *o, char *err, size_t errlen)
+{
+    plume_worker_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    plume_buf_init(&w->fields, 8u << 20);
+    char host[256] = "";
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        strcpy(host, "unknown");
+    w->release = o->release ? strdup(o->release) : NULL;
+    w->environment = strdup(plume_options_str(o->environment, PLUME_DEFAULT_ENVIRONMENT));
+    w->server_name = strdup(plume_options_str(o->server_name, host));
+    if ((o->release && !w->release) || !w->environment || !w->server_name) {
+        snprintf(err, errlen, "out of memory");
+        worker_free(w);
+        return NULL;
+    }
+    if (!build_pipeline(w, o, err, errlen)) {
+        worker_free(w);
+        return NULL;
+    }
+    w->last_calibration_ms = mono_ms();
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        snprintf(err, errlen, "cannot start the worker thread");
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void plume_worker_wake(plume_worker_t *w) { plume_loop_wake(w->loop); }
+
+/* Waits on cv until pred holds or deadline_ms (CLOCK_REALTIME-based cv). */
+static bool wait_until(plume_worker_t *w, uint64_t ticket, uint32_t timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (w->flush_done < ticket)
+        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
+            return w->flush_done >= ticket;
+    return true;
+}
+
+plume_status_t plume_worker_flush(plume_worker_t *w, uint32_t timeout_ms)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t ticket = ++w->flush_asked;
+    pthread_mutex_unlock(&w->mu);
+    plume_loop_wake(w->loop);
+    pthread_mutex_lock(&w->mu);
+    bool ok = wait_until(w, ticket, timeout_ms);
+    pthread_mutex_unlock(&w->mu);
+    return ok ? PLUME_OK : PLUME_ETIMEDOUT;
+}
+
+plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    w->stop_deadline_ms = mono_ms() + timeout_ms;
+    pthread_mutex_unlock(&w->mu);
+    plume_loop_wake(w->loop);
+    pthread_join(w->thread, NULL);
+    bool idle = w->stopped_idle;
+    worker_free(w);
+    return idle ? PLUME_OK : PLUME_ETIMEDOUT;
+}
+
+void plume_worker_metrics(plume_worker_t *w, plume_metrics_t *out, uint64_t *records)
+{
+    pthread_mutex_lock(&w->mu);
+    *out = w->snapshot;
+    *records = w->snapshot_records;
+    pthread_mutex_unlock(&w->mu);
+}

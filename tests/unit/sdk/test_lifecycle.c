@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* The SDK's lifecycle and worker (lifecycle.c, worker.c) end to end inside
+ * the process: misuse (NULL options, flush/shutdown before init, double
+ * init, logging after shutdown) gives the documented statuses and counts;
+ * events logged from two threads reach a local Axiom-compatible HTTP server
+ * (zstd NDJSON, one line per event, with the fields, thread id, release,
+ * environment and origin "sdk") after plume_flush(); plume_shutdown() with
+ * the receiver down leaves the batches in the outbox. */
+#include "test_support.h"
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compress.h"
+#include "http_test_server.h"
+#include "plume/plume.h"
+
+static plume_options_t *options_for(const char *url, const char *dir)
+{
+    plume_options_t *o = plume_options_new();
+    assert_non_null(o);
+    assert_int_equal(plume_options_set_axiom_url(o, url), PLUME_OK);
+    assert_int_equal(plume_options_set_axiom_dataset(o, "sdk-test"), PLUME_OK);
+    assert_int_equal(plume_options_set_axiom_token(o, "xaat-test"), PLUME_OK);
+    assert_int_equal(plume_options_set_data_dir(o, dir), PLUME_OK);
+    assert_int_equal(plume_options_set_release(o, "svc@1.0.0"), PLUME_OK);
+    assert_int_equal(plume_options_set_environment(o, "test"), PLUME_OK);
+    assert_int_equal(plume_options_set_min_level(o, PLUME_LEVEL_DEBUG), PLUME_OK);
+    return o;
+}
+
+static void misuse(void **state)
+{
+    (void)state;
+    assert_int_equal(plume_init(NULL), PLUME_EINVAL);
+    assert_int_equal(plume_flush(10), PLUME_ENOTINIT);
+    assert_int_equal(plume_shutdown(10), PLUME_ENOTINIT);
+    plume_stats_t before, after;
+    plume_stats(&before);
+    PLUME_INFO("nobody listens");
+    plume_stats(&after);
+    assert_true(after.calls_not_running == before.calls_not_running + 1);
+    plume_stats(NULL); /* allowed */
+}
+
+/* Every line of every request body (zstd NDJSON), concatenated. */
+static char *received_lines(plume_test_http_server_t *srv, int *lines)
+{
+    plume_buf_t all;
+    plume_buf_init(&all, 0);
+    *lines = 0;
+    for (int i = 0; i < plume_test_http_server_requests(srv); i++) {
+        const plume_test_http_record_t *r = plume_test_http_server_record(srv, i);
+        plume_buf_t plain;
+        plume_buf_init(&plain, 0);
+        assert_true(plume_decompress(PLUME_CODEC_ZSTD, r->body, r->body_len, &plain));
+        for (size_t k = 0; k < plain.len; k++)
+            *lines += plain.data[k] == '\n';
+        plume_buf_append(&all, plain.data, plain.len);
+        plume_buf_free(&plain);
+    }
+    plume_buf_append_byte(&all, '\0');
+    return (char *)all.data;
+}
+
+static void *log_some(void *arg)
+{
+    int id = *(int *)arg;
+    for (int i = 0; i < 500; i++)
+        PLUME_INFO("request done", plume_i64("worker", id), plume_i64("i", i),
+                   plume_str("path", "/api/orders"));
+    return NULL;
+}
+
+static void events_reach_axiom(void **state)
+{
+    (void)state;
+    char *dir = plume_test_mkdtemp();
+    plume_test_http_server_t *srv = plume_test_http_server_start();
+    plume_test_http_answer_t ok = {.status = 200, .text = "{\"ingested\":1,\"failed\":0}"};
+    assert_true(plume_test_http_server_script(srv, &ok, 1));
+    char url[256];
+    plume_test_http_server_url(srv, "", url, sizeof(url));
+    assert_int_equal(plume_init(options_for(url, dir)), PLUME_OK);
+    assert_int_equal(plume_init(plume_options_new()), PLUME_EALREADY);
+
+    int ids[2] = {1, 2};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, log_some, &ids[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    PLUME_WARN("last one", plume_bool("final", 1));
+    assert_int_equal(plume_flush(20000), PLUME_OK);
+
+    int lines = 0;
+    char *text = received_lines(srv, &lines);
+    assert_int_equal(lines, 1001);
+    assert_non_null(strstr(text, "\"message\":\"last one\""));
+    assert_non_null(strstr(text, "\"final\":true"));
+    assert_non_null(strstr(text, "\"worker\":2,\"i\":499"));
+    assert_non_null(strstr(text, "\"release\":\"svc@1.0.0\""));
+    assert_non_null(strstr(text, "\"environment\":\"test\""));
+    assert_non_null(strstr(text, "\"thread.id\":"));
+    assert_non_null(strstr(text, "\"level\":\"warn\""));
+    free(text);
+    char auth[128];
+    assert_true(plume_test_http_record_header(plume_test_http_server_record(srv, 0),
+                                              "Authorization", auth, sizeof(auth)));
+    assert_string_equal(auth, "Bearer xaat-test");
+
+    plume_stats_t st;
+    plume_stats(&st);
+    assert_true(st.events == 1001 && st.delivered == 1001);
+    assert_int_equal(plume_shutdown(5000), PLUME_OK);
+    plume_stats_t later;
+    plume_stats(&later);
+    PLUME_INFO("after shutdown");
+    plume_stats(&st);
+    assert_true(st.calls_not_running == later.calls_not_running + 1);
+    plume_test_http_server_stop(srv);
+    plume_test_rm_rf(dir);
+    free(dir);
+}
+
+/* With the receiver refusing (500), shutdown times out and the batch stays
+ * in the outbox for the next start. */
+static void shutdown_keeps_undelivered(void **state)
+{
+    (void)state;
+    char *dir = plume_test_mkdtemp();
+    plume_test_http_server_t *srv = plume_test_http_server_start();
+    plume_test_http_answer_t fail = {.status = 500, .text = "down"};
+    assert_true(plume_test_http_server_script(srv, &fail, 1));
+    char url[256];
+    plume_test_http_server_url(srv, "", url, sizeof(url));
+    assert_int_equal(plume_init(options_for(url, dir)), PLUME_OK);
+    PLUME_ERROR("will wait in the outbox");
+    assert_int_equal(plume_flush(300), PLUME_ETIMEDOUT);
+    assert_int_equal(plume_shutdown(300), PLUME_ETIMEDOUT);
+    char outbox[4200];
+    snprintf(outbox, sizeof(outbox), "%s/outbox/axiom", dir);
+    assert_int_equal(plume_test_count_files(outbox, ".batch"), 1);
+    plume_test_http_server_stop(srv);
+    plume_test_rm_rf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    setenv("no_proxy", "*", 1);
+    setenv("NO_PROXY", "*", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(misuse),
+        cmocka_unit_test(events_reach_axiom),
+        cmocka_unit_test(shutdown_keeps_undelivered),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
