@@ -9,7 +9,8 @@ rusage, from os.wait4) and the receiver's totals. It fails if the receiver did
 not count exactly N events or refused any request. In the same run it times
 raw zstd level 1 over the same bytes (bench_zstd_raw, best of 3 passes) and
 prints the ratio. The machine is shared and its speed drifts by tens of
-percent over seconds, so it runs ROUNDS rounds (default 3), each the agent
+percent over seconds, so after one untimed warm-up run (and with the input
+file synced to disk first) it runs ROUNDS rounds (default 3), each the agent
 then raw zstd right after it, and prints every round plus best-vs-best and
 the median ratio.
 Usage: bench_stdin.py BUILD_DIR [LINES [ROUNDS]]
@@ -43,6 +44,10 @@ def generate(path, n):
                        rnd.choice(paths), rnd.choice([200, 200, 200, 201, 404, 500]),
                        rnd.random() * 250, rnd.randrange(1000000), rnd.getrandbits(128)))
             f.write(line)
+        # The generated file must not still be written back to disk while the
+        # rounds run (that I/O and CPU would be charged to the first round).
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def run_agent(argv, stdin_path, env, tmp, timeout):
@@ -144,6 +149,9 @@ def main():
         # The machine is shared and its speed drifts: each round runs the agent
         # and then raw zstd-1 right after it, so each ratio compares the two
         # under the same conditions.
+        # One untimed warm-up run first (binaries, page cache, the receiver's
+        # buffers), as hyperfine --warmup does.
+        run_round(build, data, n, tmp)
         results = []
         for i in range(rounds):
             r = run_round(build, data, n, tmp)
