@@ -8,6 +8,8 @@
  * calls are counted no-ops until it calls plume_init() itself. */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "clock.h"
@@ -24,6 +26,10 @@ static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 static void on_fork_child(void)
 {
     plume_sdk_set_running(false, 0, PLUME_LEVEL_TRACE, 1.0);
+    /* the eventfd is shared with the parent: take one of our own */
+    if (plume_sdk.wake_fd >= 0)
+        close(plume_sdk.wake_fd);
+    plume_sdk.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     plume_thread_reset_after_fork();
     worker = NULL; /* the parent's: not ours to free */
     pthread_mutex_init(&lifecycle, NULL);
@@ -32,6 +38,7 @@ static void on_fork_child(void)
 static void process_init(void)
 {
     plume_clock_init();
+    plume_sdk.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* kept for the process */
     pthread_atfork(NULL, NULL, on_fork_child);
 }
 

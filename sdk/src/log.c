@@ -9,6 +9,7 @@
  * backs off and is counted, so it cannot corrupt the record being written. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "plume/plume.h"
@@ -20,7 +21,17 @@
  * plume_init() it lets everything through, so early calls are counted. */
 PLUME_API int plume_min_level_ = PLUME_LEVEL_TRACE;
 
-plume_sdk_state_t plume_sdk;
+plume_sdk_state_t plume_sdk = {.wake_fd = -1};
+
+void plume_sdk_wake(void)
+{
+    int fd = plume_sdk.wake_fd;
+    if (fd >= 0) {
+        uint64_t one = 1;
+        ssize_t r = write(fd, &one, sizeof(one));
+        (void)r; /* a full counter already means "wake" */
+    }
+}
 
 void plume_sdk_set_running(bool on, size_t ring_size, int min_level, double sample_rate)
 {
@@ -106,6 +117,15 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
     }
     atomic_signal_fence(memory_order_seq_cst);
     t->busy = 0;
+    /* The worker polls; it is woken early for errors and for a filling ring
+     * (a cache miss on the consumer's position, so only every N records). */
+    if (level >= PLUME_LEVEL_ERROR) {
+        plume_sdk_wake();
+    } else if (++t->since_fill_check >= PLUME_FILL_CHECK_EVERY) {
+        t->since_fill_check = 0;
+        if (plume_ring_used(t->ring) > plume_sdk.ring_size / 2)
+            plume_sdk_wake();
+    }
 }
 
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)

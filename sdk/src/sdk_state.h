@@ -18,9 +18,18 @@ typedef struct plume_sdk_state {
     _Atomic uint64_t idle_calls; /* log calls while not running (counted no-ops) */
     _Atomic uint64_t attach_failures; /* calls dropped: the thread could not get a ring */
     _Atomic uint64_t ring_drops;      /* calls a full ring refused (all threads; slow path) */
+    int wake_fd;                 /* eventfd the worker watches; -1 until the first init */
+    uint32_t poll_ms;            /* the worker's drain interval when not woken (0: 10 ms) */
 } plume_sdk_state_t;
 
 extern plume_sdk_state_t plume_sdk;
+
+/* Wakes the worker (async-signal-safe: one eventfd write). */
+void plume_sdk_wake(void);
+
+/* A log call checks its ring's fill every this many records and wakes the
+ * worker past half full; error and fatal calls always wake it. */
+#define PLUME_FILL_CHECK_EVERY 64
 
 /* Starts or stops accepting log calls (the lifecycle calls these). Rings keep
  * what they hold either way. */

@@ -28,6 +28,7 @@ typedef struct plume_thread {
     char name[16];
     volatile sig_atomic_t busy; /* a log call is writing: a signal handler's call backs off */
     uint64_t unreported_drops;  /* producer only: drops not yet told by a "dropped" record */
+    uint32_t since_fill_check;  /* producer only: records since the ring's fill was checked */
     _Atomic uint64_t drops;     /* producer stores, anyone reads: records refused so far */
     _Atomic uint64_t reentrant; /* calls refused because one was in progress */
     _Atomic bool exited;

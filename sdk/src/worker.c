@@ -24,8 +24,10 @@
 #include "mp.h"
 #include "pipeline.h"
 #include "record.h"
+#include "sdk_state.h"
 
-#define POLL_MS 10           /* the rings are drained at least this often */
+#define POLL_MS 10           /* the rings are drained at least this often (unless
+                              * plume_sdk.poll_ms says otherwise, for tests) */
 #define RECALIBRATE_MS 500   /* clock calibration refresh */
 #define PER_THREAD_BATCH 4096 /* records taken from one ring per pass */
 
@@ -41,6 +43,7 @@ struct plume_worker {
     plume_metrics_t metrics;
     uint64_t records, bad_records;
     uint64_t last_calibration_ms;
+    bool watching_wake;
     /* shared, under mu */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -128,7 +131,7 @@ static void *worker_main(void *arg)
     bool stopping = false;
     uint64_t deadline = 0;
     for (;;) {
-        plume_loop_run_once(w->loop, POLL_MS);
+        plume_loop_run_once(w->loop, plume_sdk.poll_ms ? (int)plume_sdk.poll_ms : POLL_MS);
         uint64_t now = mono_ms();
         if (now - w->last_calibration_ms >= RECALIBRATE_MS) {
             plume_clock_recalibrate();
@@ -170,6 +173,17 @@ static void *worker_main(void *arg)
 }
 
 /* The pipeline: the Axiom sink when dataset and token are set. */
+/* The log calls' wake-ups: clear the counter; the loop turn then drains. */
+static void on_wake(plume_loop_t *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)events;
+    (void)arg;
+    uint64_t n;
+    ssize_t r = read(fd, &n, sizeof(n));
+    (void)r;
+}
+
 static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *err, size_t errlen)
 {
     if (!plume_config_load(&w->cfg, NULL, err, errlen))
@@ -191,10 +205,13 @@ static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *er
                            : env_dir && *env_dir ? env_dir
                                                  : PLUME_DEFAULT_DATA_DIR;
     plume_pipeline_init(&w->pipeline);
-    if (!(w->loop = plume_loop_new()) || !(w->http = plume_http_new(w->loop, NULL))) {
+    if (!(w->loop = plume_loop_new()) || !(w->http = plume_http_new(w->loop, NULL)) ||
+        (plume_sdk.wake_fd >= 0 &&
+         plume_loop_watch(w->loop, plume_sdk.wake_fd, PLUME_EV_READ, on_wake, w) != 0)) {
         snprintf(err, errlen, "cannot start the event loop");
         return false;
     }
+    w->watching_wake = plume_sdk.wake_fd >= 0;
     if (plume_config_axiom_active(&w->cfg)) {
         plume_sink_t *s = plume_axiom_sink_new(w->loop, w->http, &w->cfg.axiom, data_dir,
                                                w->cfg.agent.max_memory, &w->metrics, err, errlen);
@@ -208,6 +225,8 @@ static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *er
 static void worker_free(plume_worker_t *w)
 {
     plume_pipeline_free(&w->pipeline);
+    if (w->watching_wake)
+        plume_loop_unwatch(w->loop, plume_sdk.wake_fd);
     if (w->http)
         plume_http_free(w->http);
     if (w->loop)

@@ -17,6 +17,7 @@
 #include "compress.h"
 #include "http_test_server.h"
 #include "plume/plume.h"
+#include "sdk_state.h"
 
 static plume_options_t *options_for(const char *url, const char *dir)
 {
@@ -149,6 +150,54 @@ static void shutdown_keeps_undelivered(void **state)
     free(dir);
 }
 
+/* Waits up to ms for the worker to have turned `n` records into events. */
+static bool events_reach(uint64_t n, int ms)
+{
+    uint64_t end = plume_test_http_clock_ms(CLOCK_MONOTONIC) + (uint64_t)ms;
+    plume_stats_t st;
+    do {
+        plume_stats(&st);
+        if (st.events >= n)
+            return true;
+        sched_yield();
+    } while (plume_test_http_clock_ms(CLOCK_MONOTONIC) < end);
+    return false;
+}
+
+/* With the worker's poll stretched to 10 s, an error-level call and a ring
+ * past half full still get drained within a second: the log calls wake it. */
+static void errors_and_full_rings_wake_the_worker(void **state)
+{
+    (void)state;
+    char *dir = plume_test_mkdtemp();
+    plume_test_http_server_t *srv = plume_test_http_server_start();
+    char url[256];
+    plume_test_http_server_url(srv, "", url, sizeof(url));
+    plume_sdk.poll_ms = 10000;
+    plume_options_t *o = options_for(url, dir);
+    assert_int_equal(plume_options_set_ring_size(o, 64 * 1024), PLUME_OK);
+    assert_int_equal(plume_init(o), PLUME_OK);
+    plume_stats_t st;
+    plume_stats(&st);
+    uint64_t base = st.events;
+    assert_false(events_reach(base + 1, 50)); /* nothing logged yet: nothing drained */
+    PLUME_INFO("quiet"); /* an info call alone does not wake it */
+    assert_false(events_reach(base + 1, 200));
+    PLUME_ERROR("loud");
+    assert_true(events_reach(base + 2, 1000));
+    /* fill past half of the 64 KiB ring with info calls only (~60 bytes each) */
+    for (int i = 0; i < 700; i++)
+        PLUME_INFO("filling", plume_i64("i", i), plume_str("pad", "0123456789abcdef"));
+    /* ~72 ring bytes each: half full after ~455, noticed at the check on
+     * call 512, when everything logged so far is drained */
+    assert_true(events_reach(base + 2 + 500, 1000));
+    assert_true(plume_shutdown(5000) != PLUME_ENOTINIT);
+    plume_sdk.poll_ms = 0;
+    plume_test_http_server_stop(srv);
+    plume_test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     setenv("no_proxy", "*", 1);
@@ -157,6 +206,7 @@ int main(void)
         cmocka_unit_test(misuse),
         cmocka_unit_test(events_reach_axiom),
         cmocka_unit_test(shutdown_keeps_undelivered),
+        cmocka_unit_test(errors_and_full_rings_wake_the_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
