@@ -21,6 +21,19 @@
 
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
 static plume_worker_t *worker;
+static plume_stats_t finished; /* totals of the workers already stopped (under lifecycle) */
+
+/* Adds the worker's counters to *out (caller holds lifecycle). */
+static void add_worker_stats(plume_worker_t *w, plume_stats_t *out)
+{
+    plume_metrics_t m;
+    uint64_t records;
+    plume_worker_metrics(w, &m, &records);
+    out->events += records;
+    out->delivered += m.delivered;
+    out->dropped_other += m.dropped_outbox_full + m.dropped_failed + m.dropped_corrupt +
+                          m.dropped_encode;
+}
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 
 static void on_fork_child(void)
@@ -80,7 +93,7 @@ PLUME_API plume_status_t plume_shutdown(uint32_t timeout_ms)
     plume_status_t rc = PLUME_ENOTINIT;
     if (worker) {
         plume_sdk_set_running(false, 0, PLUME_LEVEL_TRACE, 1.0);
-        rc = plume_worker_stop(worker, timeout_ms);
+        rc = plume_worker_stop(worker, timeout_ms, &finished);
         worker = NULL;
     }
     pthread_mutex_unlock(&lifecycle);
@@ -95,14 +108,10 @@ PLUME_API void plume_stats(plume_stats_t *out)
     out->calls_not_running = atomic_load(&plume_sdk.idle_calls);
     out->dropped_ring_full = atomic_load(&plume_sdk.ring_drops) + atomic_load(&plume_sdk.attach_failures);
     pthread_mutex_lock(&lifecycle);
-    if (worker) {
-        plume_metrics_t m;
-        uint64_t records;
-        plume_worker_metrics(worker, &m, &records);
-        out->events = records;
-        out->delivered = m.delivered;
-        out->dropped_other = m.dropped_outbox_full + m.dropped_failed + m.dropped_corrupt +
-                             m.dropped_encode;
-    }
+    out->events = finished.events;
+    out->delivered = finished.delivered;
+    out->dropped_other = finished.dropped_other;
+    if (worker)
+        add_worker_stats(worker, out);
     pthread_mutex_unlock(&lifecycle);
 }

@@ -306,7 +306,7 @@ plume_status_t plume_worker_flush(plume_worker_t *w, uint32_t timeout_ms)
     return ok ? PLUME_OK : PLUME_ETIMEDOUT;
 }
 
-plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms)
+plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms, plume_stats_t *totals)
 {
     pthread_mutex_lock(&w->mu);
     w->stop = true;
@@ -315,6 +315,11 @@ plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms)
     plume_loop_wake(w->loop);
     pthread_join(w->thread, NULL);
     bool idle = w->stopped_idle;
+    const plume_metrics_t *m = &w->metrics; /* the thread is gone: final values */
+    totals->events += w->records;
+    totals->delivered += m->delivered;
+    totals->dropped_other += m->dropped_outbox_full + m->dropped_failed + m->dropped_corrupt +
+                             m->dropped_encode;
     worker_free(w);
     return idle ? PLUME_OK : PLUME_ETIMEDOUT;
 }

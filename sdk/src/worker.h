@@ -26,9 +26,10 @@ void plume_worker_wake(plume_worker_t *w);
  * PLUME_ETIMEDOUT. */
 plume_status_t plume_worker_flush(plume_worker_t *w, uint32_t timeout_ms);
 /* Drains what is left, delivers within timeout_ms, stops the thread and frees
- * everything; what is not delivered stays in the outbox. PLUME_OK when
+ * everything; what is not delivered stays in the outbox. Adds the worker's
+ * final counters to *totals (events, delivered, dropped_other). PLUME_OK when
  * everything was delivered, else PLUME_ETIMEDOUT. */
-plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms);
+plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms, plume_stats_t *totals);
 /* A copy of the pipeline's counters and the records converted so far. */
 void plume_worker_metrics(plume_worker_t *w, plume_metrics_t *out, uint64_t *records);
 
