@@ -176,7 +176,72 @@ size_t plume_json_format_i64(int64_t v, char out[24])
     return 1 + format_u64(0 - (uint64_t)v, out + 1);
 }
 
+/* The common log value (a few decimals, 1e-4 <= |v| < 1e15) without printf:
+ * the smallest k for which m = |v| * 10^k is an integer below 10^15 with
+ * m / 10^k == |v| (then m's trailing zeros dropped). Both m (< 2^53) and
+ * 10^k (k <= 22) are exact doubles, so
+ * that division is exactly what strtod returns for "m e-k" (Clinger's fast
+ * path): the string round-trips. With at most 15 significant digits and
+ * |v - m/10^k| under half an ulp, it is also what "%.15g" prints (the nearest
+ * 15-digit decimal, trailing zeros dropped). Returns 0 when it does not apply. */
+static size_t format_fixed_fast(double v, char out[32])
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9, 1e10,
+                                 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e15))
+        return 0;
+    for (int k = 0; k < (int)(sizeof(p10) / sizeof(p10[0])); k++) {
+        double m = a * p10[k];
+        if (m >= 1e15)
+            return 0;
+        if (m != floor(m) || m / p10[k] != a)
+            continue;
+        uint64_t u = (uint64_t)m; /* >= 1 since a >= 1e-4 */
+        while (k > 0 && u % 10 == 0) { /* 64.50 when 64.5 * 10 was not exact */
+            u /= 10;
+            k--;
+        }
+        char digits[24];
+        int nd = 0;
+        for (; u; u /= 10)
+            digits[nd++] = (char)('0' + u % 10); /* reversed */
+        size_t n = 0;
+        if (v < 0)
+            out[n++] = '-';
+        if (nd <= k) { /* 0.000ddd */
+            out[n++] = '0';
+            out[n++] = '.';
+            for (int z = 0; z < k - nd; z++)
+                out[n++] = '0';
+            while (nd)
+                out[n++] = digits[--nd];
+        } else {
+            while (nd > k)
+                out[n++] = digits[--nd];
+            if (k) {
+                out[n++] = '.';
+                while (nd)
+                    out[n++] = digits[--nd];
+            }
+        }
+        out[n] = '\0';
+        return n;
+    }
+    return 0;
+}
+
 size_t plume_json_format_double(double v, bool single, char out[32])
+{
+    if (!single) {
+        size_t n = format_fixed_fast(v, out);
+        if (n)
+            return n;
+    }
+    return plume_json_format_double_printf(v, single, out);
+}
+
+size_t plume_json_format_double_printf(double v, bool single, char out[32])
 {
     if (!isfinite(v)) {
         out[0] = '\0';

@@ -44,6 +44,9 @@ bool plume_json_write_mp_key(plume_buf_t *b, plume_mp_reader_t *r);
  * float32), NUL-terminated, independent of the locale. Returns its length, or
  * 0 for NaN and infinities (which have no JSON form). */
 size_t plume_json_format_double(double v, bool single, char out[32]);
+/* The same by printf and strtod alone (the definition of the result; the
+ * function above takes a faster path for common values). For tests. */
+size_t plume_json_format_double_printf(double v, bool single, char out[32]);
 
 /* Writes an integer in decimal (no NUL); returns the length (at most 20). */
 size_t plume_json_format_u64(uint64_t v, char out[24]);

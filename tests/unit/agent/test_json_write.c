@@ -410,6 +410,52 @@ static void bounded_output(void **state)
     plume_buf_free(&mp);
 }
 
+/* The fast path of plume_json_format_double gives exactly the printf path's
+ * text: decimals of every length and magnitude (as a logger would produce
+ * them), edge values around its range, and random bit patterns. */
+static void same_as_printf(double v)
+{
+    char a[32], b[32];
+    size_t na = plume_json_format_double(v, false, a);
+    size_t nb = plume_json_format_double_printf(v, false, b);
+    if (na != nb || memcmp(a, b, na) != 0)
+        fail_msg("%.17g: fast '%s' vs printf '%s'", v, a, b);
+}
+
+static void double_fast_path_matches_printf(void **state)
+{
+    (void)state;
+    static const double edges[] = {1e-4, 9.9999999999999991e-5, 1.0000000000000002e-4, 0.1, 0.2,
+                                   0.3, 1.0 / 3, 2.0 / 3, 0.5, 1, 10, 123456789012345.0,
+                                   999999999999999.0, 999999999999999.9, 1e15, 1e15 - 1,
+                                   4503599627370496.5, 9007199254740993.0, 1e21, 5e-324,
+                                   2.2250738585072014e-308, 1.7976931348623157e308, 0.0, -0.0,
+                                   -34.884, 34.884, 100.5, 0.0001234, 1e-5, 12.000000000000002};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        same_as_printf(edges[i]);
+        same_as_printf(-edges[i]);
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char text[64];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* a decimal with 0-9 fraction digits and 0-15 integer digits */
+        int frac = (int)(x % 10), whole = (int)((x >> 8) % 16);
+        uint64_t ip = whole ? (x >> 12) % (uint64_t)pow(10, whole) : 0;
+        uint64_t fp = frac ? (x >> 20) % (uint64_t)pow(10, frac) : 0;
+        snprintf(text, sizeof(text), "%s%llu.%0*llu", (x >> 63) ? "-" : "",
+                 (unsigned long long)ip, frac ? frac : 1, (unsigned long long)fp);
+        same_as_printf(strtod(text, NULL));
+        /* and any finite bit pattern */
+        double d;
+        memcpy(&d, &x, sizeof(d));
+        if (isfinite(d))
+            same_as_printf(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +470,7 @@ int main(void)
         cmocka_unit_test(depth_limit),
         cmocka_unit_test(malformed_rejected),
         cmocka_unit_test(bounded_output),
+        cmocka_unit_test(double_fast_path_matches_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
