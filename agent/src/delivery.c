@@ -177,7 +177,9 @@ static void on_response(const plume_http_response_t *resp, void *arg)
         plume_outbox_release(d->outbox, s->id);
         d->metrics->retries++;
         uint64_t now = epoch_ms();
-        uint64_t delay = until > now ? until - now : 0;
+        /* +1: the loop's timers count whole milliseconds and may fire up to
+         * one early; no request may leave before the reset. */
+        uint64_t delay = until > now ? until - now + 1 : 0;
         if (delay > MAX_WAIT_MS)
             delay = MAX_WAIT_MS;
         hold_for(d, delay);
