@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "compress.h"
 #include "event.h"
+#include "monotime.h"
 
 typedef struct job {
     struct job *next;
@@ -135,13 +135,6 @@ static void finish_job(plume_batch_worker_t *w, job_t *j)
     }
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Group commit (caller holds mu): notes that a batch was stored, starting
  * the interval if none was running. */
 static void note_unsynced(plume_batch_worker_t *w)
@@ -149,7 +142,7 @@ static void note_unsynced(plume_batch_worker_t *w)
     if (!w->sync_interval_ms || w->unsynced)
         return;
     w->unsynced = true;
-    w->sync_due_ms = mono_ms() + w->sync_interval_ms;
+    w->sync_due_ms = plume_mono_ms() + w->sync_interval_ms;
     pthread_cond_broadcast(&w->cv); /* an idle thread times the interval */
 }
 
@@ -157,7 +150,7 @@ static void note_unsynced(plume_batch_worker_t *w)
  * mu, which is released around the sync itself. */
 static void maybe_sync(plume_batch_worker_t *w, bool now_anyway)
 {
-    if (!w->unsynced || (!now_anyway && mono_ms() < w->sync_due_ms))
+    if (!w->unsynced || (!now_anyway && plume_mono_ms() < w->sync_due_ms))
         return;
     w->unsynced = false; /* batches stored from here on start a new interval */
     pthread_mutex_unlock(&w->mu);
@@ -172,16 +165,7 @@ static void wait_for_work(plume_batch_worker_t *w)
         pthread_cond_wait(&w->cv, &w->mu);
         return;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    uint64_t now = mono_ms(), wait_ms = w->sync_due_ms > now ? w->sync_due_ms - now : 0;
-    until.tv_sec += (time_t)(wait_ms / 1000);
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    plume_cond_wait_until(&w->cv, &w->mu, w->sync_due_ms);
 }
 
 static void *compressor_main(void *arg)
@@ -270,11 +254,7 @@ plume_batch_worker_t *plume_batch_worker_new(plume_loop_t *loop, plume_outbox_t 
     w->arg = arg;
     w->nthreads = threads ? threads : 1;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* timed waits immune to clock jumps */
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    plume_cond_init_monotonic(&w->cv);
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->threads = calloc(w->nthreads, sizeof(*w->threads));
     if (w->efd < 0 || !w->threads || plume_loop_watch(loop, w->efd, PLUME_EV_READ, on_efd, w) != 0)

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
+
 #define NOT_IN_HEAP SIZE_MAX
 #define WAKE_TOKEN UINT64_MAX
 #define MAX_EVENTS 64
@@ -59,13 +61,6 @@ struct plume_loop {
     uint64_t now_ms;
 };
 
-static uint64_t clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 plume_loop_t *plume_loop_new(void)
 {
     plume_loop_t *l = calloc(1, sizeof(*l));
@@ -79,7 +74,7 @@ plume_loop_t *plume_loop_new(void)
     if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev) != 0)
         goto fail;
     l->next_gen = 1;
-    l->now_ms = clock_ms();
+    l->now_ms = plume_mono_ms();
     return l;
 fail: {
     int e = errno;
@@ -292,7 +287,7 @@ void plume_timer_start(plume_timer_t *t, uint64_t delay_ms)
         heap_remove(l, t);
     /* A fresh clock, not the cached one: a timer armed long after the last
      * iteration must not fire early. */
-    uint64_t now = clock_ms();
+    uint64_t now = plume_mono_ms();
     t->deadline = delay_ms > UINT64_MAX - now ? UINT64_MAX : now + delay_ms;
     t->seq = l->next_seq++;
     l->heap[l->heap_len++] = t; /* capacity covers all timers */
@@ -372,12 +367,12 @@ static int dispatch_fd(plume_loop_t *l, const struct epoll_event *ev)
 
 int plume_loop_run_once(plume_loop_t *l, int max_wait_ms)
 {
-    l->now_ms = clock_ms();
+    l->now_ms = plume_mono_ms();
     struct epoll_event evs[MAX_EVENTS];
     int n = epoll_wait(l->epfd, evs, MAX_EVENTS, wait_timeout(l, max_wait_ms));
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
-    l->now_ms = clock_ms();
+    l->now_ms = plume_mono_ms();
     /* Timers armed from here on wait for the next iteration. */
     uint64_t seq_limit = l->next_seq;
     int ran = 0;

@@ -22,18 +22,6 @@
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
 static plume_worker_t *worker;
 static plume_stats_t finished; /* totals of the workers already stopped (under lifecycle) */
-
-/* Adds the worker's counters to *out (caller holds lifecycle). */
-static void add_worker_stats(plume_worker_t *w, plume_stats_t *out)
-{
-    plume_metrics_t m;
-    uint64_t records;
-    plume_worker_metrics(w, &m, &records);
-    out->events += records;
-    out->delivered += m.delivered;
-    out->dropped_other += m.dropped_outbox_full + m.dropped_failed + m.dropped_corrupt +
-                          m.dropped_encode;
-}
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 
 static void on_fork_child(void)
@@ -112,6 +100,6 @@ PLUME_API void plume_stats(plume_stats_t *out)
     out->delivered = finished.delivered;
     out->dropped_other = finished.dropped_other;
     if (worker)
-        add_worker_stats(worker, out);
+        plume_worker_add_stats(worker, out);
     pthread_mutex_unlock(&lifecycle);
 }

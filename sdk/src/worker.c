@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "axiom_sink.h"
@@ -21,6 +20,8 @@
 #include "event.h"
 #include "http.h"
 #include "loop.h"
+#include "metrics.h"
+#include "monotime.h"
 #include "mp.h"
 #include "pipeline.h"
 #include "record.h"
@@ -38,7 +39,9 @@ struct plume_worker {
     plume_http_t *http;
     plume_pipeline_t pipeline;
     plume_config_t cfg;
-    char *release, *environment, *server_name;
+    plume_buf_t scope;  /* the fields every event ends with (release, environment,
+                         * server_name), msgpack key/value pairs encoded once */
+    uint32_t scope_pairs;
     plume_buf_t fields;
     plume_metrics_t metrics;
     uint64_t records, bad_records;
@@ -55,18 +58,6 @@ struct plume_worker {
     uint64_t snapshot_records;
 };
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void add_str_field(plume_buf_t *b, const char *key, const char *value)
-{
-    plume_mp_cstr(b, key);
-    plume_mp_cstr(b, value);
-}
 
 /* One record -> one event for the pipeline. */
 static void on_record(void *ctx, const plume_thread_t *t, const uint8_t *rec, size_t len)
@@ -80,7 +71,7 @@ static void on_record(void *ctx, const plume_thread_t *t, const uint8_t *rec, si
     /* fields: the record's, then who logged it and where */
     plume_buf_t *b = &w->fields;
     plume_buf_reset(b);
-    uint32_t extra = 1 + (t->name[0] != '\0') + (w->release != NULL) + 2;
+    uint32_t extra = 1 + (t->name[0] != '\0') + w->scope_pairs;
     plume_mp_map_header(b, r.nfields + extra);
     plume_mp_reader_t rd;
     plume_mp_value_t m;
@@ -89,12 +80,11 @@ static void on_record(void *ctx, const plume_thread_t *t, const uint8_t *rec, si
     plume_buf_append(b, rd.p, (size_t)(rd.end - rd.p));
     plume_mp_cstr(b, "thread.id");
     plume_mp_uint(b, t->tid);
-    if (t->name[0])
-        add_str_field(b, "thread.name", t->name);
-    if (w->release)
-        add_str_field(b, "release", w->release);
-    add_str_field(b, "environment", w->environment);
-    add_str_field(b, "server_name", w->server_name);
+    if (t->name[0]) {
+        plume_mp_cstr(b, "thread.name");
+        plume_mp_cstr(b, t->name);
+    }
+    plume_buf_append(b, w->scope.data, w->scope.len);
     if (b->failed) {
         w->metrics.dropped_encode++;
         return;
@@ -132,7 +122,7 @@ static void *worker_main(void *arg)
     uint64_t deadline = 0;
     for (;;) {
         plume_loop_run_once(w->loop, plume_sdk.poll_ms ? (int)plume_sdk.poll_ms : POLL_MS);
-        uint64_t now = mono_ms();
+        uint64_t now = plume_mono_ms();
         if (now - w->last_calibration_ms >= RECALIBRATE_MS) {
             plume_clock_recalibrate();
             w->last_calibration_ms = now;
@@ -161,7 +151,7 @@ static void *worker_main(void *arg)
         }
         w->snapshot = w->metrics;
         w->snapshot_records = w->records;
-        bool done = stopping && (idle || mono_ms() >= deadline ||
+        bool done = stopping && (idle || plume_mono_ms() >= deadline ||
                                  plume_pipeline_stuck(&w->pipeline));
         if (done)
             w->stopped_idle = idle;
@@ -233,9 +223,7 @@ static void worker_free(plume_worker_t *w)
         plume_loop_free(w->loop);
     plume_config_free(&w->cfg);
     plume_buf_free(&w->fields);
-    free(w->release);
-    free(w->environment);
-    free(w->server_name);
+    plume_buf_free(&w->scope);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -249,15 +237,24 @@ plume_worker_t *plume_worker_start(const plume_options_t *o, char *err, size_t e
         return NULL;
     }
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    plume_cond_init_monotonic(&w->cv);
     plume_buf_init(&w->fields, 8u << 20);
+    plume_buf_init(&w->scope, 0);
     char host[256] = "";
     if (gethostname(host, sizeof(host) - 1) != 0)
         strcpy(host, "unknown");
-    w->release = o->release ? strdup(o->release) : NULL;
-    w->environment = strdup(plume_options_str(o->environment, PLUME_DEFAULT_ENVIRONMENT));
-    w->server_name = strdup(plume_options_str(o->server_name, host));
-    if ((o->release && !w->release) || !w->environment || !w->server_name) {
+    const char *keys[] = {"release", "environment", "server_name"};
+    const char *values[] = {o->release,
+                            plume_options_str(o->environment, PLUME_DEFAULT_ENVIRONMENT),
+                            plume_options_str(o->server_name, host)};
+    for (size_t i = 0; i < 3; i++) {
+        if (!values[i])
+            continue; /* no release set */
+        plume_mp_cstr(&w->scope, keys[i]);
+        plume_mp_cstr(&w->scope, values[i]);
+        w->scope_pairs++;
+    }
+    if (w->scope.failed) {
         snprintf(err, errlen, "out of memory");
         worker_free(w);
         return NULL;
@@ -266,7 +263,7 @@ plume_worker_t *plume_worker_start(const plume_options_t *o, char *err, size_t e
         worker_free(w);
         return NULL;
     }
-    w->last_calibration_ms = mono_ms();
+    w->last_calibration_ms = plume_mono_ms();
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         snprintf(err, errlen, "cannot start the worker thread");
         worker_free(w);
@@ -277,19 +274,13 @@ plume_worker_t *plume_worker_start(const plume_options_t *o, char *err, size_t e
 
 void plume_worker_wake(plume_worker_t *w) { plume_loop_wake(w->loop); }
 
-/* Waits on cv until pred holds or deadline_ms (CLOCK_REALTIME-based cv). */
+/* Waits (caller holds mu) until flush ticket `ticket` is done or timeout_ms
+ * passed. */
 static bool wait_until(plume_worker_t *w, uint64_t ticket, uint32_t timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(timeout_ms / 1000);
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    uint64_t deadline = plume_mono_ms() + timeout_ms;
     while (w->flush_done < ticket)
-        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
+        if (!plume_cond_wait_until(&w->cv, &w->mu, deadline))
             return w->flush_done >= ticket;
     return true;
 }
@@ -306,28 +297,32 @@ plume_status_t plume_worker_flush(plume_worker_t *w, uint32_t timeout_ms)
     return ok ? PLUME_OK : PLUME_ETIMEDOUT;
 }
 
+/* Adds counters (the pipeline's and the records converted) to *out. */
+static void add_stats(const plume_metrics_t *m, uint64_t records, plume_stats_t *out)
+{
+    out->events += records;
+    out->delivered += m->delivered;
+    out->dropped_other += m->dropped_outbox_full + m->dropped_failed + m->dropped_corrupt +
+                          m->dropped_encode;
+}
+
 plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms, plume_stats_t *totals)
 {
     pthread_mutex_lock(&w->mu);
     w->stop = true;
-    w->stop_deadline_ms = mono_ms() + timeout_ms;
+    w->stop_deadline_ms = plume_mono_ms() + timeout_ms;
     pthread_mutex_unlock(&w->mu);
     plume_loop_wake(w->loop);
     pthread_join(w->thread, NULL);
     bool idle = w->stopped_idle;
-    const plume_metrics_t *m = &w->metrics; /* the thread is gone: final values */
-    totals->events += w->records;
-    totals->delivered += m->delivered;
-    totals->dropped_other += m->dropped_outbox_full + m->dropped_failed + m->dropped_corrupt +
-                             m->dropped_encode;
+    add_stats(&w->metrics, w->records, totals); /* the thread is gone: final values */
     worker_free(w);
     return idle ? PLUME_OK : PLUME_ETIMEDOUT;
 }
 
-void plume_worker_metrics(plume_worker_t *w, plume_metrics_t *out, uint64_t *records)
+void plume_worker_add_stats(plume_worker_t *w, plume_stats_t *out)
 {
     pthread_mutex_lock(&w->mu);
-    *out = w->snapshot;
-    *records = w->snapshot_records;
+    add_stats(&w->snapshot, w->snapshot_records, out);
     pthread_mutex_unlock(&w->mu);
 }

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
 #include "options.h"
 
 typedef struct plume_worker plume_worker_t;
@@ -30,7 +29,8 @@ plume_status_t plume_worker_flush(plume_worker_t *w, uint32_t timeout_ms);
  * final counters to *totals (events, delivered, dropped_other). PLUME_OK when
  * everything was delivered, else PLUME_ETIMEDOUT. */
 plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms, plume_stats_t *totals);
-/* A copy of the pipeline's counters and the records converted so far. */
-void plume_worker_metrics(plume_worker_t *w, plume_metrics_t *out, uint64_t *records);
+/* Adds the worker's counters so far (events, delivered, dropped_other) to
+ * *out; plume_worker_stop() adds the final ones to its totals the same way. */
+void plume_worker_add_stats(plume_worker_t *w, plume_stats_t *out);
 
 #endif
