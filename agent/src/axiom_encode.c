@@ -121,42 +121,41 @@ static bool write_fields_json(plume_buf_t *out, const plume_event_view_t *ev, bo
 }
 
 /* The shared encoder; `axiom` selects the flavour (see axiom_encode.h). */
-static bool encode(plume_buf_t *out, const plume_event_view_t *evp, bool axiom)
+static bool encode(plume_buf_t *out, const plume_event_view_t *ev, bool axiom)
 {
-    const plume_event_view_t ev = *evp;
     size_t start = out->len;
     bool was_failed = out->failed;
     out->failed = false;
 
     char ts[PLUME_TIME_FORMAT_MAX];
-    size_t tn = plume_time_format_rfc3339(ev.time_ns, ts);
+    size_t tn = plume_time_format_rfc3339(ev->time_ns, ts);
     APPEND_LIT(out, "{\"_time\":\"");
     plume_buf_append(out, ts, tn);
     plume_buf_append_byte(out, '"');
 
-    unsigned seen = ev.hints;
-    bool ok = ev.fields_json ? write_fields_json(out, &ev, axiom, &seen)
-              : !ev.fields || write_fields(out, ev.fields, ev.fields_len, &seen);
+    unsigned seen = ev->hints;
+    bool ok = ev->fields_json ? write_fields_json(out, ev, axiom, &seen)
+              : !ev->fields || write_fields(out, ev->fields, ev->fields_len, &seen);
     if (ok) {
-        const char *level = plume_level_name(ev.level);
+        const char *level = plume_level_name(ev->level);
         if (level && !(seen & PLUME_HINT_LEVEL)) {
             APPEND_LIT(out, ",\"level\":\"");
             plume_buf_append_str(out, level);
             plume_buf_append_byte(out, '"');
         }
-        if (ev.message && !(seen & PLUME_HINT_MESSAGE)) {
+        if (ev->message && !(seen & PLUME_HINT_MESSAGE)) {
             APPEND_LIT(out, ",\"message\":");
-            plume_json_write_str(out, ev.message, ev.message_len);
+            plume_json_write_str(out, ev->message, ev->message_len);
         }
-        if (!axiom && ev.origin && !(seen & PLUME_HINT_ORIGIN)) {
+        if (!axiom && ev->origin && !(seen & PLUME_HINT_ORIGIN)) {
             APPEND_LIT(out, ",\"origin\":");
-            plume_json_write_str(out, ev.origin, ev.origin_len);
+            plume_json_write_str(out, ev->origin, ev->origin_len);
         }
-        if (ev.truncated && !(seen & PLUME_HINT_TRUNCATED))
+        if (ev->truncated && !(seen & PLUME_HINT_TRUNCATED))
             APPEND_LIT(out, ",\"truncated\":true");
-        if (ev.parse_error && !(seen & PLUME_HINT_PARSE_ERROR)) {
+        if (ev->parse_error && !(seen & PLUME_HINT_PARSE_ERROR)) {
             APPEND_LIT(out, ",\"parse_error\":");
-            plume_json_write_str(out, ev.parse_error, ev.parse_error_len);
+            plume_json_write_str(out, ev->parse_error, ev->parse_error_len);
         }
         APPEND_LIT(out, "}\n");
     }

@@ -184,22 +184,21 @@ void plume_console_format_event(plume_buf_t *out, const uint8_t *event, size_t l
     out->failed = was_failed || out->failed;
 }
 
-void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *evp, bool color)
+void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *ev, bool color)
 {
     size_t start = out->len;
     bool was_failed = out->failed;
     out->failed = false;
-    const plume_event_view_t ev = *evp;
 
     /* Fields passed through as JSON text are converted to msgpack first and
      * then shown like any other fields (not a hot path). */
     plume_buf_t conv;
     plume_buf_init(&conv, 0);
-    const uint8_t *fields = ev.fields;
-    size_t fields_len = ev.fields_len;
-    if (ev.fields_json) {
+    const uint8_t *fields = ev->fields;
+    size_t fields_len = ev->fields_len;
+    if (ev->fields_json) {
         plume_json_opts_t opts = {.max_depth = 64}; /* what plume_json_write_mp can read */
-        if (plume_json_to_mp_opts(ev.fields_json, ev.fields_json_len, &conv, &opts, NULL)) {
+        if (plume_json_to_mp_opts(ev->fields_json, ev->fields_json_len, &conv, &opts, NULL)) {
             fields = conv.data;
             fields_len = conv.len;
         }
@@ -211,17 +210,17 @@ void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *evp, 
         if (!plume_mp_read(&fr, &fmap) || fmap.type != PLUME_MP_MAP)
             fmap.count = 0;
     }
-    bool has_msg = ev.message && ev.message_len > 0;
-    bool more = has_msg || fmap.count || ev.truncated || ev.parse_error;
+    bool has_msg = ev->message && ev->message_len > 0;
+    bool more = has_msg || fmap.count || ev->truncated || ev->parse_error;
 
     char ts[PLUME_TIME_FORMAT_MAX];
-    plume_buf_append(out, ts, plume_time_format_rfc3339_ms(ev.time_ns, ts));
+    plume_buf_append(out, ts, plume_time_format_rfc3339_ms(ev->time_ns, ts));
 
-    if (ev.level >= PLUME_LEVEL_TRACE && ev.level <= PLUME_LEVEL_FATAL) {
-        const char *name = level_upper[ev.level];
+    if (ev->level >= PLUME_LEVEL_TRACE && ev->level <= PLUME_LEVEL_FATAL) {
+        const char *name = level_upper[ev->level];
         plume_buf_append_byte(out, ' ');
         if (color)
-            plume_buf_append_str(out, level_color[ev.level]);
+            plume_buf_append_str(out, level_color[ev->level]);
         plume_buf_append_str(out, name);
         if (color)
             APPEND_LIT(out, COLOR_RESET);
@@ -230,7 +229,7 @@ void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *evp, 
     }
     if (has_msg) {
         plume_buf_append_byte(out, ' ');
-        put_text(out, ev.message, ev.message_len, false);
+        put_text(out, ev->message, ev->message_len, false);
     }
     if (fmap.count) {
         if (has_msg)
@@ -239,11 +238,11 @@ void plume_console_format_view(plume_buf_t *out, const plume_event_view_t *evp, 
             plume_buf_append_byte(out, ' ');
         put_fields(out, &fr, fmap.count);
     }
-    if (ev.truncated)
+    if (ev->truncated)
         APPEND_LIT(out, " [truncated]");
-    if (ev.parse_error) {
+    if (ev->parse_error) {
         APPEND_LIT(out, " [parse_error: ");
-        put_text(out, ev.parse_error, ev.parse_error_len, false);
+        put_text(out, ev->parse_error, ev->parse_error_len, false);
         plume_buf_append_byte(out, ']');
     }
     plume_buf_append_byte(out, '\n');
