@@ -37,6 +37,7 @@
 
 #include "buf.h"
 #include "compress.h"
+#include "monotime.h"
 
 #define MAX_CONNS 64
 #define MAX_HEADER_BYTES (64u * 1024u)            /* request line + headers */
@@ -58,6 +59,9 @@ static char g_edge_path[MAX_NAME + 64];
  * answer can rely on the counts including its request. */
 static atomic_uint_fast64_t g_requests, g_events, g_bytes_in, g_bytes_decoded, g_rejected;
 static atomic_int g_active_conns;
+/* Signalled whenever a connection ends, for an accept loop out of fds. */
+static pthread_mutex_t g_conn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_conn_ended;
 
 /* One connection's state, owned by its thread. `in` holds bytes received but
  * not yet consumed (headers, maybe the start of the body and of a pipelined
@@ -625,8 +629,24 @@ static void *conn_main(void *arg)
     plume_compressor_free(c->z);
     ZSTD_freeDCtx(c->dctx);
     free(c);
+    pthread_mutex_lock(&g_conn_mu);
     atomic_fetch_sub(&g_active_conns, 1);
+    pthread_cond_broadcast(&g_conn_ended);
+    pthread_mutex_unlock(&g_conn_mu);
     return NULL;
+}
+
+/* Out of fds: waits until a connection ends (or 100 ms, when the shortage
+ * is someone else's) before accepting again. */
+static void wait_for_a_free_fd(void)
+{
+    uint64_t deadline = plume_mono_ms() + 100;
+    pthread_mutex_lock(&g_conn_mu);
+    int open_now = atomic_load(&g_active_conns);
+    while (atomic_load(&g_active_conns) >= open_now &&
+           plume_cond_wait_until(&g_conn_ended, &g_conn_mu, deadline)) {
+    }
+    pthread_mutex_unlock(&g_conn_mu);
 }
 
 /* Counts a connection refused before any request was read, answers it and
@@ -685,7 +705,7 @@ static void *accept_main(void *arg)
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                usleep(10000); /* out of resources: let connections finish */
+                wait_for_a_free_fd();
             continue;
         }
         start_conn(fd);
@@ -769,6 +789,7 @@ int main(int argc, char **argv)
         return 1;
     }
     pthread_t acceptor;
+    plume_cond_init_monotonic(&g_conn_ended);
     if (pthread_create(&acceptor, NULL, accept_main, &lfd) != 0) {
         fprintf(stderr, "bench_receiver: cannot start the accept thread\n");
         return 1;
