@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "options.h"
 #include "plume/plume.h"
+#include "scope.h"
 #include "sdk_state.h"
 #include "thread.h"
 #include "worker.h"
@@ -32,6 +33,7 @@ static void on_fork_child(void)
         close(plume_sdk.wake_fd);
     plume_sdk.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     plume_thread_reset_after_fork();
+    plume_scope_after_fork();
     worker = NULL; /* the parent's: not ours to free */
     pthread_mutex_init(&lifecycle, NULL);
 }
@@ -43,11 +45,13 @@ static void process_init(void)
     pthread_atfork(NULL, NULL, on_fork_child);
 }
 
+void plume_sdk_process_init(void) { pthread_once(&process_once, process_init); }
+
 PLUME_API plume_status_t plume_init(plume_options_t *opts)
 {
     if (!opts)
         return PLUME_EINVAL;
-    pthread_once(&process_once, process_init);
+    plume_sdk_process_init();
     pthread_mutex_lock(&lifecycle);
     plume_status_t rc = PLUME_OK;
     if (worker) {

@@ -6,7 +6,9 @@
  * state; the next call that finds room first writes a "dropped N" record, so
  * the loss shows up in the event stream itself. A call made while one is in
  * progress on the same thread (a signal handler interrupting a log call)
- * backs off and is counted, so it cannot corrupt the record being written. */
+ * backs off and is counted, so it cannot corrupt the record being written.
+ * A breadcrumb is the same kind of record (with a category) in the same ring:
+ * the worker keeps the most recent ones for the error events. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "clock.h"
 #include "plume/plume.h"
 #include "record.h"
+#include "scope.h"
 #include "sdk_state.h"
 #include "thread.h"
 
@@ -54,11 +57,11 @@ static void report_drops(plume_thread_t *t)
     plume_field_t f = plume_u64("dropped", t->unreported_drops);
     plume_record_lens_t lens;
     const char *msg = "plume: events dropped, this thread's ring was full";
-    size_t n = plume_record_measure(msg, &f, 1, &lens);
+    size_t n = plume_record_measure(msg, &f, 1, NULL, &lens);
     void *p = plume_ring_reserve(t->ring, n);
     if (!p)
         return;
-    plume_record_write(p, plume_clock_stamp(), PLUME_LEVEL_WARN, msg, &f, &lens);
+    plume_record_write(p, plume_clock_stamp(), PLUME_LEVEL_WARN, msg, &f, NULL, &lens);
     plume_ring_commit(t->ring, n);
     t->unreported_drops = 0;
 }
@@ -76,18 +79,11 @@ static bool sampled_out(void)
     return x >= plume_sdk.sample_threshold;
 }
 
-PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
-                         size_t nfields)
+/* The common path of a log call and a breadcrumb once the thread may write:
+ * the record into the thread's ring, or a counted drop. */
+static void put_record(plume_level_t level, const char *message, const plume_field_t *fields,
+                       size_t nfields, const plume_record_extra_t *extra)
 {
-    if ((unsigned)level > PLUME_LEVEL_FATAL ||
-        (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED))
-        return;
-    if (__builtin_expect(!atomic_load_explicit(&plume_sdk.running, memory_order_acquire), 0)) {
-        atomic_fetch_add_explicit(&plume_sdk.idle_calls, 1, memory_order_relaxed);
-        return;
-    }
-    if (plume_sdk.sampling && level < PLUME_LEVEL_ERROR && sampled_out())
-        return;
     plume_thread_t *t = plume_thread_get(plume_sdk.ring_size, plume_sdk.max_record);
     if (__builtin_expect(!t, 0)) {
         atomic_fetch_add_explicit(&plume_sdk.attach_failures, 1, memory_order_relaxed);
@@ -104,10 +100,10 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
     if (__builtin_expect(t->unreported_drops != 0, 0))
         report_drops(t);
     plume_record_lens_t lens;
-    size_t n = plume_record_measure(message, fields, nfields, &lens);
+    size_t n = plume_record_measure(message, fields, nfields, extra, &lens);
     void *p = plume_ring_reserve(t->ring, n);
     if (__builtin_expect(p != NULL, 1)) {
-        plume_record_write(p, plume_clock_stamp(), level, message, fields, &lens);
+        plume_record_write(p, plume_clock_stamp(), level, message, fields, extra, &lens);
         plume_ring_commit(t->ring, n);
     } else {
         t->unreported_drops++;
@@ -119,13 +115,53 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
     t->busy = 0;
     /* The worker polls; it is woken early for errors and for a filling ring
      * (a cache miss on the consumer's position, so only every N records). */
-    if (level >= PLUME_LEVEL_ERROR) {
+    if (level >= PLUME_LEVEL_ERROR && !(extra && extra->breadcrumb)) {
         plume_sdk_wake();
     } else if (++t->since_fill_check >= PLUME_FILL_CHECK_EVERY) {
         t->since_fill_check = 0;
         if (plume_ring_used(t->ring) > plume_sdk.ring_size / 2)
             plume_sdk_wake();
     }
+}
+
+/* False (and counted) when the SDK is not running. */
+static inline bool running(void)
+{
+    if (__builtin_expect(atomic_load_explicit(&plume_sdk.running, memory_order_acquire), 1))
+        return true;
+    atomic_fetch_add_explicit(&plume_sdk.idle_calls, 1, memory_order_relaxed);
+    return false;
+}
+
+PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
+                         size_t nfields)
+{
+    if ((unsigned)level > PLUME_LEVEL_FATAL ||
+        (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) || !running())
+        return;
+    if (plume_sdk.sampling && level < PLUME_LEVEL_ERROR && sampled_out())
+        return;
+    /* the thread's scope overlay, read once (a push/pop publishes it in one store) */
+    const plume_overlay_t *o = &plume_overlay;
+    uint64_t state = o->state;
+    if (__builtin_expect(state == 0, 1)) {
+        put_record(level, message, fields, nfields, NULL);
+        return;
+    }
+    atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
+    plume_record_extra_t extra = {.pairs = o->bytes,
+                                  .pairs_len = (uint32_t)(state >> 32),
+                                  .npairs = (uint32_t)state};
+    put_record(level, message, fields, nfields, &extra);
+}
+
+PLUME_API void plume_breadcrumb(const char *category, const char *message,
+                                const plume_field_t *fields, size_t nfields)
+{
+    if (!running())
+        return;
+    plume_record_extra_t extra = {.breadcrumb = true, .category = category};
+    put_record(PLUME_LEVEL_INFO, message, fields, nfields, &extra);
 }
 
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)

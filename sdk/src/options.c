@@ -15,6 +15,7 @@ PLUME_API plume_options_t *plume_options_new(void)
     o->min_level = PLUME_LEVEL_INFO;
     o->sample_rate = 1.0;
     o->max_breadcrumbs = PLUME_DEFAULT_MAX_BREADCRUMBS;
+    o->logs_as_breadcrumbs = true;
     return o;
 }
 
@@ -87,6 +88,14 @@ PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *o, doubl
     if (!o || !(rate >= 0.0 && rate <= 1.0)) /* also refuses NaN */
         return PLUME_EINVAL;
     o->sample_rate = rate;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_logs_as_breadcrumbs(plume_options_t *o, int on)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    o->logs_as_breadcrumbs = on != 0;
     return PLUME_OK;
 }
 

@@ -27,6 +27,7 @@ struct plume_options {
     plume_level_t min_level;
     double sample_rate;
     uint32_t max_breadcrumbs;
+    bool logs_as_breadcrumbs;
 };
 
 /* The effective value of a string option: its setting, else `fallback`. */

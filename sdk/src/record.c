@@ -18,17 +18,10 @@ static inline size_t capped_strlen(const char *s, size_t cap)
     return end ? (size_t)(end - s) : cap;
 }
 
-size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
-                            plume_record_lens_t *lens)
+size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
+                                  plume_record_lens_t *lens)
 {
-    size_t size = 1 + 9 + 1; /* array header, stamp, level */
-    if (message) {
-        lens->msg = (uint32_t)capped_strlen(message, PLUME_RECORD_MAX_MESSAGE);
-        size += str_header_size(lens->msg) + lens->msg;
-    } else {
-        lens->msg = 0;
-        size += 1; /* nil */
-    }
+    size_t size = 0;
     uint32_t kept = 0;
     for (size_t i = 0; fields && i < nfields && kept < PLUME_MAX_FIELDS; i++) {
         const plume_field_t *f = &fields[i];
@@ -59,7 +52,37 @@ size_t plume_record_measure(const char *message, const plume_field_t *fields, si
         kept++;
     }
     lens->nfields = kept;
-    size += kept < 16 ? 1 : 3; /* map header (PLUME_MAX_FIELDS < 65536) */
+    return size;
+}
+
+size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
+                            const plume_record_extra_t *extra, plume_record_lens_t *lens)
+{
+    size_t size = 1 + 9 + 1; /* array header, stamp, level */
+    if (message) {
+        lens->msg = (uint32_t)capped_strlen(message, PLUME_RECORD_MAX_MESSAGE);
+        size += str_header_size(lens->msg) + lens->msg;
+    } else {
+        lens->msg = 0;
+        size += 1; /* nil */
+    }
+    size += plume_record_pairs_measure(fields, nfields, lens);
+    uint32_t kept = lens->nfields;
+    uint32_t entries = kept;
+    if (extra) {
+        entries += extra->npairs;
+        size += extra->pairs_len;
+        if (extra->breadcrumb) {
+            if (extra->category) {
+                lens->category =
+                    (uint32_t)capped_strlen(extra->category, PLUME_RECORD_MAX_CATEGORY);
+                size += str_header_size(lens->category) + lens->category;
+            } else {
+                size += 1; /* nil */
+            }
+        }
+    }
+    size += entries < 16 ? 1 : 3; /* map header (entries < 65536: the callers bound them) */
     return size;
 }
 
@@ -91,26 +114,10 @@ static inline uint8_t *put_str(uint8_t *p, const char *s, size_t n)
     return p + n;
 }
 
-void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const char *message,
-                        const plume_field_t *fields, const plume_record_lens_t *lens)
+uint8_t *plume_record_pairs_write(uint8_t *p, const plume_field_t *fields,
+                                  const plume_record_lens_t *lens)
 {
-    uint8_t *p = dst;
-    *p++ = 0x94;
-    p = put_be64(p, 0xcf, stamp);
-    *p++ = (uint8_t)level; /* 0..5: a positive fixint */
-    if (message)
-        p = put_str(p, message, lens->msg);
-    else
-        *p++ = 0xc0;
-    uint32_t n = lens->nfields;
-    if (n < 16) {
-        *p++ = (uint8_t)(0x80 | n);
-    } else {
-        *p++ = 0xde;
-        *p++ = (uint8_t)(n >> 8);
-        *p++ = (uint8_t)n;
-    }
-    for (uint32_t k = 0; k < n; k++) {
+    for (uint32_t k = 0; k < lens->nfields; k++) {
         const plume_field_t *f = &fields[lens->index[k]];
         p = put_str(p, f->key, lens->key[k]);
         switch (f->type) {
@@ -140,6 +147,42 @@ void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const
             break;
         }
     }
+    return p;
+}
+
+void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const char *message,
+                        const plume_field_t *fields, const plume_record_extra_t *extra,
+                        const plume_record_lens_t *lens)
+{
+    uint8_t *p = dst;
+    *p++ = extra && extra->breadcrumb ? 0x95 : 0x94;
+    p = put_be64(p, 0xcf, stamp);
+    *p++ = (uint8_t)level; /* 0..5: a positive fixint */
+    if (message)
+        p = put_str(p, message, lens->msg);
+    else
+        *p++ = 0xc0;
+    uint32_t n = lens->nfields + (extra ? extra->npairs : 0);
+    if (n < 16) {
+        *p++ = (uint8_t)(0x80 | n);
+    } else {
+        *p++ = 0xde;
+        *p++ = (uint8_t)(n >> 8);
+        *p++ = (uint8_t)n;
+    }
+    p = plume_record_pairs_write(p, fields, lens);
+    if (!extra)
+        return;
+    if (extra->pairs_len) {
+        memcpy(p, extra->pairs, extra->pairs_len);
+        p += extra->pairs_len;
+    }
+    if (extra->breadcrumb) {
+        if (extra->category)
+            p = put_str(p, extra->category, lens->category);
+        else
+            *p++ = 0xc0;
+    }
 }
 
 bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
@@ -147,8 +190,11 @@ bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
     plume_mp_reader_t r;
     plume_mp_value_t x;
     plume_mp_reader_init(&r, p, n);
-    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_ARRAY || x.count != 4)
+    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_ARRAY || (x.count != 4 && x.count != 5))
         return false;
+    v->breadcrumb = x.count == 5;
+    v->category = NULL;
+    v->category_len = 0;
     if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_UINT)
         return false;
     v->stamp = x.u;
@@ -171,9 +217,17 @@ bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
         return false;
     v->nfields = x.count;
     r.p = map;
-    if (!plume_mp_skip(&r) || r.p != r.end)
-        return false; /* the map must be whole and end the record */
+    if (!plume_mp_skip(&r))
+        return false; /* the map must be whole */
     v->fields = map;
     v->fields_len = (size_t)(r.p - map);
-    return true;
+    if (v->breadcrumb) {
+        if (!plume_mp_read(&r, &x) || (x.type != PLUME_MP_STR && x.type != PLUME_MP_NIL))
+            return false;
+        if (x.type == PLUME_MP_STR) {
+            v->category = x.s;
+            v->category_len = x.len;
+        }
+    }
+    return r.p == r.end; /* nothing after the last element */
 }

@@ -6,8 +6,10 @@
  *   [ stamp,    uint64, always 0xcf + 8 bytes (plume_clock_stamp())
  *     level,    positive fixint 0..5 (plume_level_t)
  *     message,  str, or nil when the call had none
- *     fields ]  map of str key -> str | nil | int64 (0xd3) | uint64 (0xcf) |
- *               float64 (0xcb) | bool, in call order
+ *     fields    map of str key -> str | nil | int64 (0xd3) | uint64 (0xcf) |
+ *               float64 (0xcb) | bool, in call order, then the thread's
+ *               scope overlay pairs (already encoded, copied as they are)
+ *     category] breadcrumbs only (a 5-element array): str or nil
  *
  * The log call measures first (one strlen per string, lengths capped), then
  * writes exactly that many bytes with plain stores: no bounds checks on the
@@ -33,15 +35,39 @@ typedef struct plume_record_lens {
     uint16_t index[PLUME_MAX_FIELDS]; /* the kept fields' positions in the call */
     uint32_t key[PLUME_MAX_FIELDS];
     uint32_t val[PLUME_MAX_FIELDS];   /* string values only */
+    uint32_t category;                /* breadcrumbs: the category's length */
 } plume_record_lens_t;
 
-/* Bytes of the record for this call (message may be NULL); fills *lens. */
-size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
-                            plume_record_lens_t *lens);
+/* What a record may carry besides the call's own fields. */
+typedef struct plume_record_extra {
+    const uint8_t *pairs; /* msgpack key/value pairs appended to the fields map */
+    uint32_t pairs_len;
+    uint32_t npairs;
+    bool breadcrumb;      /* a breadcrumb record: the 5th element is the category */
+    const char *category; /* breadcrumbs: may be NULL (written as nil) */
+} plume_record_extra_t;
 
-/* Writes the record measured into dst (exactly the measured size). */
+#define PLUME_RECORD_MAX_CATEGORY 128u
+
+/* Bytes of the record for this call (message may be NULL, extra may be NULL);
+ * fills *lens. */
+size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
+                            const plume_record_extra_t *extra, plume_record_lens_t *lens);
+
+/* Writes the record measured into dst (exactly the measured size; the same
+ * fields and extra as measured). */
 void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const char *message,
-                        const plume_field_t *fields, const plume_record_lens_t *lens);
+                        const plume_field_t *fields, const plume_record_extra_t *extra,
+                        const plume_record_lens_t *lens);
+
+/* The call's fields alone as msgpack key/value pairs (no map header): the
+ * bytes they take, lens->nfields the pairs kept (same caps as a record), and
+ * the writer of exactly those bytes. The scope uses them to encode pushed
+ * fields and contexts once. */
+size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
+                                  plume_record_lens_t *lens);
+uint8_t *plume_record_pairs_write(uint8_t *dst, const plume_field_t *fields,
+                                  const plume_record_lens_t *lens);
 
 /* A record read back (worker side): pointers into the record. */
 typedef struct plume_record_view {
@@ -52,6 +78,9 @@ typedef struct plume_record_view {
     const uint8_t *fields; /* the msgpack map, header included */
     size_t fields_len;
     uint32_t nfields;
+    bool breadcrumb;       /* a breadcrumb record */
+    const char *category;  /* breadcrumbs: NULL when nil */
+    size_t category_len;
 } plume_record_view_t;
 
 /* Reads a record of n bytes. False when it is not a well-formed record (the

@@ -24,6 +24,11 @@ typedef struct plume_sdk_state {
 
 extern plume_sdk_state_t plume_sdk;
 
+/* Once per process (idempotent, any thread): calibrates the clock, makes the
+ * wake-up eventfd, installs the fork handler. plume_init() and the scope
+ * setters call it. */
+void plume_sdk_process_init(void);
+
 /* Wakes the worker (async-signal-safe: one eventfd write). */
 void plume_sdk_wake(void);
 

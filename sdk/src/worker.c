@@ -15,6 +15,7 @@
 
 #include "axiom_sink.h"
 #include "clock.h"
+#include "convert.h"
 #include "config.h"
 #include "drain.h"
 #include "event.h"
@@ -39,12 +40,9 @@ struct plume_worker {
     plume_http_t *http;
     plume_pipeline_t pipeline;
     plume_config_t cfg;
-    plume_buf_t scope;  /* the fields every event ends with (release, environment,
-                         * server_name), msgpack key/value pairs encoded once */
-    uint32_t scope_pairs;
-    plume_buf_t fields;
+    plume_convert_t convert; /* records -> events */
+    bool convert_ready;
     plume_metrics_t metrics;
-    uint64_t records, bad_records;
     uint64_t last_calibration_ms;
     bool watching_wake;
     /* shared, under mu */
@@ -59,58 +57,18 @@ struct plume_worker {
 };
 
 
-/* One record -> one event for the pipeline. */
-static void on_record(void *ctx, const plume_thread_t *t, const uint8_t *rec, size_t len)
-{
-    plume_worker_t *w = ctx;
-    plume_record_view_t r;
-    if (!plume_record_read(rec, len, &r)) {
-        w->bad_records++;
-        return;
-    }
-    /* fields: the record's, then who logged it and where */
-    plume_buf_t *b = &w->fields;
-    plume_buf_reset(b);
-    uint32_t extra = 1 + (t->name[0] != '\0') + w->scope_pairs;
-    plume_mp_map_header(b, r.nfields + extra);
-    plume_mp_reader_t rd;
-    plume_mp_value_t m;
-    plume_mp_reader_init(&rd, r.fields, r.fields_len);
-    plume_mp_read(&rd, &m); /* past the record map's header: its entries follow */
-    plume_buf_append(b, rd.p, (size_t)(rd.end - rd.p));
-    plume_mp_cstr(b, "thread.id");
-    plume_mp_uint(b, t->tid);
-    if (t->name[0]) {
-        plume_mp_cstr(b, "thread.name");
-        plume_mp_cstr(b, t->name);
-    }
-    plume_buf_append(b, w->scope.data, w->scope.len);
-    if (b->failed) {
-        w->metrics.dropped_encode++;
-        return;
-    }
-    plume_event_view_t ev = {
-        .time_ns = plume_clock_to_ns(r.stamp),
-        .level = r.level,
-        .message = r.message,
-        .message_len = r.message_len,
-        .origin = "sdk",
-        .origin_len = 3,
-        .fields = b->data,
-        .fields_len = b->len,
-    };
-    w->metrics.received++;
-    plume_pipeline_submit_view(&w->pipeline, &ev);
-    w->records++;
-}
-
 /* Drains the rings while the pipeline has room (when it has none, records
  * wait in the rings, and the rings drop and count once full). */
-static void drain(plume_worker_t *w)
+static void drain(plume_worker_t *w, bool stopping)
 {
-    while (plume_pipeline_can_accept(&w->pipeline) &&
-           plume_drain(on_record, w, PER_THREAD_BATCH) > 0) {
+    while (plume_pipeline_can_accept(&w->pipeline)) {
+        size_t n = plume_drain(plume_convert_record, &w->convert, PER_THREAD_BATCH);
+        plume_convert_pass_done(&w->convert, n == 0, false);
+        if (n == 0)
+            break;
     }
+    if (stopping)
+        plume_convert_pass_done(&w->convert, false, true);
 }
 
 static void *worker_main(void *arg)
@@ -127,7 +85,7 @@ static void *worker_main(void *arg)
             plume_clock_recalibrate();
             w->last_calibration_ms = now;
         }
-        drain(w);
+        drain(w, false);
 
         pthread_mutex_lock(&w->mu);
         if (w->flush_asked > flush_target) {
@@ -140,7 +98,7 @@ static void *worker_main(void *arg)
             stopping = true;
             deadline = w->stop_deadline_ms;
             pthread_mutex_unlock(&w->mu);
-            drain(w);
+            drain(w, true);
             plume_pipeline_flush(&w->pipeline);
             pthread_mutex_lock(&w->mu);
         }
@@ -150,7 +108,7 @@ static void *worker_main(void *arg)
             pthread_cond_broadcast(&w->cv);
         }
         w->snapshot = w->metrics;
-        w->snapshot_records = w->records;
+        w->snapshot_records = w->convert.records;
         bool done = stopping && (idle || plume_mono_ms() >= deadline ||
                                  plume_pipeline_stuck(&w->pipeline));
         if (done)
@@ -222,8 +180,8 @@ static void worker_free(plume_worker_t *w)
     if (w->loop)
         plume_loop_free(w->loop);
     plume_config_free(&w->cfg);
-    plume_buf_free(&w->fields);
-    plume_buf_free(&w->scope);
+    if (w->convert_ready)
+        plume_convert_free(&w->convert);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -238,28 +196,9 @@ plume_worker_t *plume_worker_start(const plume_options_t *o, char *err, size_t e
     }
     pthread_mutex_init(&w->mu, NULL);
     plume_cond_init_monotonic(&w->cv);
-    plume_buf_init(&w->fields, 8u << 20);
-    plume_buf_init(&w->scope, 0);
-    char host[256] = "";
-    if (gethostname(host, sizeof(host) - 1) != 0)
-        strcpy(host, "unknown");
-    const char *keys[] = {"release", "environment", "server_name"};
-    const char *values[] = {o->release,
-                            plume_options_str(o->environment, PLUME_DEFAULT_ENVIRONMENT),
-                            plume_options_str(o->server_name, host)};
-    for (size_t i = 0; i < 3; i++) {
-        if (!values[i])
-            continue; /* no release set */
-        plume_mp_cstr(&w->scope, keys[i]);
-        plume_mp_cstr(&w->scope, values[i]);
-        w->scope_pairs++;
-    }
-    if (w->scope.failed) {
-        snprintf(err, errlen, "out of memory");
-        worker_free(w);
-        return NULL;
-    }
-    if (!build_pipeline(w, o, err, errlen)) {
+    if (!build_pipeline(w, o, err, errlen) ||
+        !(w->convert_ready =
+              plume_convert_init(&w->convert, o, &w->pipeline, &w->metrics, err, errlen))) {
         worker_free(w);
         return NULL;
     }
@@ -315,7 +254,7 @@ plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms, plume_s
     plume_loop_wake(w->loop);
     pthread_join(w->thread, NULL);
     bool idle = w->stopped_idle;
-    add_stats(&w->metrics, w->records, totals); /* the thread is gone: final values */
+    add_stats(&w->metrics, w->convert.records, totals); /* the thread is gone: final values */
     worker_free(w);
     return idle ? PLUME_OK : PLUME_ETIMEDOUT;
 }

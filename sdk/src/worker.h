@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The SDK's background worker: one thread that drains every thread's ring,
- * turns each record into a pipeline event (time from the stamp, level,
- * message, the record's fields plus thread id/name, release, environment and
- * server name) and feeds the agent's pipeline in-process (batch -> outbox ->
+ * turns the records into pipeline events (convert.h: fields, thread, scope,
+ * breadcrumbs) and feeds the agent's pipeline in-process (batch -> outbox ->
  * send), on its own event loop. It polls the rings on a short timer and is
  * woken early by plume_worker_wake(). */
 #ifndef PLUME_SDK_WORKER_H

@@ -4,9 +4,8 @@
  * Lifecycle: build options with plume_options_new() and plume_options_set_*(),
  * hand them to plume_init() (which takes ownership), log from any thread,
  * plume_flush() / plume_shutdown() with a time bound. Every function returns a
- * plume_status_t (or is void and cannot fail); none aborts the process. The
- * logging calls, breadcrumbs and scope arrive with the SDK's worker; this
- * header grows with them. */
+ * plume_status_t (or is void and cannot fail); none aborts the process. Logging,
+ * breadcrumbs and scope never block the calling thread. */
 #ifndef PLUME_PLUME_H
 #define PLUME_PLUME_H
 
@@ -100,6 +99,11 @@ PLUME_API plume_status_t plume_options_set_min_level(plume_options_t *opts, plum
 PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *opts, double rate);
 /* Breadcrumbs kept for error events, 0 to 1000 (default 100). */
 PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *opts, uint32_t n);
+/* When on (the default), every log event at info level or above also
+ * becomes a breadcrumb (category "log"), as Sentry SDKs' logging integrations
+ * do. The worker does this from the record already in the ring: it costs the
+ * calling thread nothing. */
+PLUME_API plume_status_t plume_options_set_logs_as_breadcrumbs(plume_options_t *opts, int on);
 
 /* ---- lifecycle ---- */
 
@@ -245,6 +249,60 @@ PLUME_API extern int plume_min_level_;
 #define PLUME_WARN(msg, ...) PLUME_LOG(PLUME_LEVEL_WARN, msg, ##__VA_ARGS__)
 #define PLUME_ERROR(msg, ...) PLUME_LOG(PLUME_LEVEL_ERROR, msg, ##__VA_ARGS__)
 #define PLUME_FATAL(msg, ...) PLUME_LOG(PLUME_LEVEL_FATAL, msg, ##__VA_ARGS__)
+
+/* ---- breadcrumbs ---- */
+
+/* Adds a breadcrumb (the trail of what happened before an error) from any
+ * thread: a category (e.g. "http", may be NULL), a message (may be NULL) and
+ * fields, copied. Lock-free, never blocks; the most recent max_breadcrumbs
+ * (option) are kept process-wide and attached to error and fatal events
+ * logged after them. Category and message are cut at 128 and 512 bytes, the
+ * fields at 1 KiB encoded (the fields that do not fit are left out). A no-op
+ * before plume_init() and after plume_shutdown(). */
+PLUME_API void plume_breadcrumb(const char *category, const char *message,
+                                const plume_field_t *fields, size_t nfields);
+
+/* PLUME_BREADCRUMB("http", "GET /api", plume_i64("status", 200), ...) */
+#define PLUME_BREADCRUMB(category, msg, ...)                                                   \
+    do {                                                                                       \
+        const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__};               \
+        plume_breadcrumb((category), (msg), plume_fields_ + 1,                                 \
+                         sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1);                \
+    } while (0)
+
+/* ---- scope ---- */
+
+/* The global scope: attached to every event converted after the call (events
+ * already logged keep the scope they were logged under). Any thread, any time
+ * (also before plume_init(); it survives plume_shutdown()). Strings are
+ * copied; keys, values and names are cut at 200 bytes. At most 64 tags and 16
+ * contexts; PLUME_ENOMEM past that or when out of memory, PLUME_EINVAL for a
+ * NULL or empty key/name. */
+
+/* Sets tag `key` to `value`; a NULL value removes the tag. */
+PLUME_API plume_status_t plume_set_tag(const char *key, const char *value);
+/* Sets the user (any of the three may be NULL; all NULL clears it). */
+PLUME_API plume_status_t plume_set_user(const char *id, const char *email, const char *ip_address);
+/* Sets context `name` (e.g. "app", "runtime") to the given fields; nfields 0
+ * removes it. At most PLUME_MAX_FIELDS fields. */
+PLUME_API plume_status_t plume_set_context(const char *name, const plume_field_t *fields,
+                                           size_t nfields);
+
+/* The calling thread's scope overlay, e.g. a request id: fields pushed here
+ * are added to every event this thread logs until they are popped (a stack:
+ * pop removes the last push). At most 8 pushes deep and 1 KiB of encoded
+ * fields in all; a push past that returns PLUME_ENOMEM and pushes nothing
+ * (its pop must still be made and is then a no-op). Never allocates. */
+PLUME_API plume_status_t plume_scope_push(const plume_field_t *fields, size_t nfields);
+PLUME_API void plume_scope_pop(void);
+
+/* PLUME_SCOPE_PUSH(plume_str("request_id", id), ...) */
+#define PLUME_SCOPE_PUSH(...)                                                                  \
+    do {                                                                                       \
+        const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__};               \
+        (void)plume_scope_push(plume_fields_ + 1,                                              \
+                               sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1);          \
+    } while (0)
 
 #ifdef __cplusplus
 }

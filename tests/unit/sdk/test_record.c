@@ -21,11 +21,11 @@ static uint8_t *make(uint64_t stamp, plume_level_t level, const char *msg, const
                      size_t n, size_t *size)
 {
     plume_record_lens_t lens;
-    *size = plume_record_measure(msg, f, n, &lens);
+    *size = plume_record_measure(msg, f, n, NULL, &lens);
     uint8_t *buf = malloc(*size + 1);
     assert_non_null(buf);
     buf[*size] = 0x5a;
-    plume_record_write(buf, stamp, level, msg, f, &lens);
+    plume_record_write(buf, stamp, level, msg, f, NULL, &lens);
     assert_int_equal(buf[*size], 0x5a); /* wrote no more than measured */
     return buf;
 }
