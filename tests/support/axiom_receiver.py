@@ -375,14 +375,24 @@ class AxiomReceiver:
     """The test server. `path_style`: "legacy", "edge" or "any". `store=False`
     keeps only counters (long benchmarks); `count_only=True` also skips JSON
     parsing and counts lines. All recorded state is read through the properties,
-    which return snapshots taken under the lock."""
+    which return snapshots taken under the lock.
+
+    `on_events(events)`, if given, is called with the list of parsed events each
+    accepted request carried (after the same checks, store or not), under the
+    lock and before the answer, so that a test can reduce a million events to
+    what it needs instead of keeping them all (use with store=False). It must be
+    quick and must not call back into the receiver; an exception it raises is
+    recorded as a violation. Not with count_only (no events are parsed)."""
 
     def __init__(self, token="t", dataset="ds", path_style="legacy", store=True,
-                 count_only=False, port=0):
+                 count_only=False, port=0, on_events=None):
         if path_style not in ("legacy", "edge", "any"):
             raise ValueError("path_style must be legacy, edge or any")
+        if on_events is not None and count_only:
+            raise ValueError("on_events needs parsed events, not count_only")
         self.token, self.dataset, self.path_style = token, dataset, path_style
         self.store, self.count_only, self._port = store, count_only, port
+        self._on_events = on_events
         self._cond = threading.Condition()
         self._requests, self._events, self._violations = [], [], []
         self._n_requests = self._n_events = self._n_bytes = 0
@@ -627,7 +637,8 @@ class AxiomReceiver:
         rec.status = status
         self._delay_answer()
         accepted = (n - failed) if 200 <= status < 300 else 0
-        self._record(rec, events[:accepted] if self.store else None, accepted)
+        keep = self.store or self._on_events is not None
+        self._record(rec, events[:accepted] if keep else None, accepted)
         h._answer(status, headers, body_out)
 
     def _delay_answer(self):
@@ -645,6 +656,12 @@ class AxiomReceiver:
                 self._requests.append(rec)
                 if accepted_events:
                     self._events.extend(accepted_events)
+            if self._on_events is not None and accepted_events:
+                try:
+                    self._on_events(accepted_events)
+                except Exception as e:  # noqa: BLE001 - reported, the server keeps serving
+                    self._violations.append("%s %s: on_events callback raised %r"
+                                            % (rec.method, rec.path, e))
             self._cond.notify_all()
 
 
