@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds an optimised agent and runs the benchmarks, printing their figures.
-# LINES=N overrides the 1M lines of the stdin benchmark, ROUNDS=N its 3 rounds.
+# Builds an optimised agent and SDK and runs the benchmarks, printing their figures.
+# LINES=N overrides the 1M lines of the stdin benchmark, ROUNDS=N its 3 rounds;
+# SDK_ONLY=1 skips the stdin benchmark. The SDK benchmark's knobs (SDK_CALLS,
+# SDK_RATE, SDK_BREADCRUMB_RATE, SUSTAINED_RATE, SUSTAINED_SECONDS) are described in
+# tests/bench/bench_sdk.py. BENCH_BUILD=DIR builds in DIR instead of build-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPLUME_BENCH=ON >/dev/null
-cmake --build build-bench -j"$(nproc)" >/dev/null
-echo "== stdin -> Axiom sink -> local receiver"
-/usr/bin/python3 tests/bench/bench_stdin.py build-bench "${LINES:-1000000}" "${ROUNDS:-3}"
+build="${BENCH_BUILD:-build-bench}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPLUME_BENCH=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+if [ "${SDK_ONLY:-0}" != "1" ]; then
+  echo "== stdin -> Axiom sink -> local receiver"
+  /usr/bin/python3 tests/bench/bench_stdin.py "$build" "${LINES:-1000000}" "${ROUNDS:-3}"
+fi
+echo "== SDK log call latency vs spdlog async"
+/usr/bin/python3 tests/bench/bench_sdk.py "$build"

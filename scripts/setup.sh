@@ -10,6 +10,8 @@ packages=(
   zlib1g-dev libcurl4-openssl-dev libmsgpack-dev libunwind-dev libcmocka-dev libzstd-dev
   # tests: fuzzers (clang + libFuzzer runtime), receivers and integration tests
   clang libclang-rt-14-dev python3 python3-zstandard
+  # benchmarks: the SDK's spdlog async comparison (tests/bench/bench_spdlog.cpp)
+  g++ libspdlog-dev
 )
 if [ "${1:-}" = "--runtime-only" ]; then
   packages=(build-essential cmake pkg-config zlib1g-dev libcurl4-openssl-dev libmsgpack-dev

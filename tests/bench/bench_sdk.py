@@ -1,0 +1,314 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""SDK log-call latency vs spdlog async, and drops at a sustained rate.
+
+Runs, in one go (the machine is shared and noisy, so the peers are compared
+within the same run and their ratio is printed):
+  plume log 1 thread, plume log 2 threads, spdlog 1 thread, spdlog 2 threads,
+  plume breadcrumb 1 thread, each CALLS calls per thread paced at RATE per
+  thread; then the sustained mode: plume log, 1 thread, SUSTAINED_RATE calls/s
+  for SUSTAINED_SECONDS s with the default ring size.
+Each plume run gets a fresh bench_receiver (port 0; its port is read from its
+first line) and a fresh data_dir, and its counters are checked against the
+receiver's totals (printed on SIGTERM): the receiver refused nothing, it got
+exactly what the SDK counts as delivered, delivered == events, nothing lost
+after the ring, and events == logged calls - ring drops + the SDK's own events
+(the "dropped N" reports), the last never negative. spdlog runs check that the
+file holds every line. Missing a target is reported, not a failure: the exit
+status is non-zero only when a run fails (crash, timeout, refused requests,
+inconsistent counts).
+
+Environment: SDK_CALLS (per thread, default 1000000), SDK_RATE (calls/s per
+thread for the latency runs, default 1000000; 0 = unpaced),
+SDK_BREADCRUMB_RATE (default SDK_RATE), SUSTAINED_RATE (default 1000000),
+SUSTAINED_SECONDS (default 5).
+Usage: bench_sdk.py BUILD_DIR
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+# Targets from issue 3 (this machine).
+TARGET_P50_NS = 25
+TARGET_P999_NS = 300
+TARGET_RATIO = 10.0
+TARGET_CRUMB_P50_NS = 30
+
+
+def env_int(name, default):
+    v = os.environ.get(name, "")
+    if not v:
+        return default
+    try:
+        n = int(v.replace("_", ""))
+    except ValueError:
+        sys.exit("%s=%r is not an integer" % (name, v))
+    if n < 0:
+        sys.exit("%s=%r must not be negative" % (name, v))
+    return n
+
+
+def parse_result(out, prefix):
+    """The key=value pairs of the line of `out` starting with `prefix`, the
+    values as int/float with units (ns, M/s, /s/thread) stripped; None if
+    there is no such line."""
+    for line in out.splitlines():
+        if not line.startswith(prefix + " "):
+            continue
+        res = {"line": line}
+        for tok in line[len(prefix):].split():
+            if "=" not in tok:
+                continue
+            k, v = tok.split("=", 1)
+            num = v
+            for unit in ("/s/thread", "M/s", "ns"):
+                if num.endswith(unit):
+                    num = num[: -len(unit)]
+                    break
+            try:
+                res[k] = int(num)
+            except ValueError:
+                try:
+                    res[k] = float(num)
+                except ValueError:
+                    res[k] = v
+        return res
+    return None
+
+
+def start_receiver(build):
+    receiver = os.path.join(build, "tests", "bench", "bench_receiver")
+    try:
+        recv = subprocess.Popen([receiver, "--port", "0", "--token", "bench-token",
+                                 "--dataset", "bench"], stdout=subprocess.PIPE, text=True)
+    except OSError as e:
+        raise RuntimeError("cannot start %s: %s" % (receiver, e))
+    line = recv.stdout.readline()
+    if not line.strip().isdigit():
+        recv.kill()
+        recv.wait()
+        raise RuntimeError("bench_receiver did not print its port (got %r)" % line)
+    return recv, int(line)
+
+
+def stop_receiver(recv):
+    """SIGTERM, then the totals from its last line as a dict, or None."""
+    recv.send_signal(signal.SIGTERM)
+    try:
+        out, _ = recv.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        recv.kill()
+        out, _ = recv.communicate()
+    for line in reversed(out.splitlines()):
+        if line.startswith("bench_receiver:"):
+            return {k: int(v) for k, v in (kv.split("=", 1) for kv in line.split()[1:])}
+    return None
+
+
+class Bench:
+    def __init__(self, build, tmp):
+        self.build = build
+        self.tmp = tmp
+        self.failures = []
+        self.timing_printed = set()
+
+    def fail(self, what, why):
+        msg = "%s: %s" % (what, why)
+        print("FAILED " + msg, flush=True)
+        self.failures.append(msg)
+
+    def run(self, what, argv, timeout):
+        """Runs a harness; returns its stdout, or None (failure recorded)."""
+        try:
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail(what, "did not finish within %d s" % timeout)
+            return None
+        except OSError as e:
+            self.fail(what, "cannot run %s: %s" % (argv[0], e))
+            return None
+        for line in p.stdout.splitlines():
+            # the timing line once per harness, the result lines always
+            if " timing: " in line:
+                who = line.split()[0]
+                if who in self.timing_printed:
+                    continue
+                self.timing_printed.add(who)
+            print(line, flush=True)
+        if p.returncode != 0:
+            sys.stderr.write(p.stderr[-3000:])
+            self.fail(what, "exited with status %d%s" % (
+                p.returncode, " (signal %d)" % -p.returncode if p.returncode < 0 else ""))
+            return None
+        return p.stdout
+
+    def plume(self, mode, threads, calls, rate, label=""):
+        """One bench_sdk_latency run against a fresh receiver; returns the
+        parsed result with the receiver's totals and the SDK's own events
+        added, or None."""
+        what = "%splume %s threads=%d" % (label, mode, threads)
+        exe = os.path.join(self.build, "tests", "bench", "bench_sdk_latency")
+        data_dir = tempfile.mkdtemp(prefix="data-", dir=self.tmp)
+        try:
+            recv, port = start_receiver(self.build)
+        except RuntimeError as e:
+            self.fail(what, str(e))
+            return None
+        try:
+            timeout = 120 + (calls // rate * 3 if rate else calls // 1000000)
+            out = self.run(what, [exe, "http://127.0.0.1:%d" % port, data_dir, mode,
+                                  str(threads), str(calls), str(rate)], timeout)
+        finally:
+            totals = stop_receiver(recv)
+        if out is None:
+            return None
+        r = parse_result(out, "plume " + mode)
+        if r is None:
+            self.fail(what, "printed no result line")
+            return None
+        if totals is None:
+            self.fail(what, "bench_receiver printed no totals line (status %s)"
+                      % recv.returncode)
+            return None
+        r["receiver"] = totals
+        # What the worker should have turned into events: the log calls the
+        # rings took (breadcrumbs are not events of their own).
+        taken = r["calls"] + r["warmup"] - r["dropped"] if mode == "log" else 0
+        r["own"] = r["events"] - taken
+        problems = []
+        if r["flush"] != "ok":
+            problems.append("plume_flush: %s" % r["flush"])
+        if totals["rejected"]:
+            problems.append("the receiver rejected %d requests" % totals["rejected"])
+        if totals["events"] != r["delivered"]:
+            problems.append("the receiver got %d events, the SDK says it delivered %d"
+                            % (totals["events"], r["delivered"]))
+        if r["delivered"] != r["events"]:
+            problems.append("delivered %d != events %d" % (r["delivered"], r["events"]))
+        if r["dropped_other"]:
+            problems.append("%d events lost after the ring" % r["dropped_other"])
+        if r["not_running"]:
+            problems.append("%d calls while not running" % r["not_running"])
+        if r["own"] < 0:
+            problems.append("events %d < calls taken by the rings %d" % (r["events"], taken))
+        for p in problems:
+            self.fail(what, p)
+        return None if problems else r
+
+    def spdlog(self, threads, calls, rate):
+        what = "spdlog threads=%d" % threads
+        exe = os.path.join(self.build, "tests", "bench", "bench_spdlog")
+        if not os.path.exists(exe):
+            print("(spdlog: %s not built: libspdlog-dev missing? skipped)" % exe)
+            return None
+        d = tempfile.mkdtemp(prefix="spdlog-", dir=self.tmp)
+        timeout = 120 + (calls // rate * 3 if rate else calls // 100000)
+        out = self.run(what, [exe, d, str(threads), str(calls), str(rate)], timeout)
+        if out is None:
+            return None
+        r = parse_result(out, "spdlog log")
+        if r is None:
+            self.fail(what, "printed no result line")
+            return None
+        want = r["calls"] + r["warmup"]
+        if r["delivered"] != want or r["dropped"]:
+            self.fail(what, "the file holds %d lines, expected %d (dropped=%d)"
+                      % (r["delivered"], want, r["dropped"]))
+            return None
+        return r
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def summary(res, sustained, rate, s_rate, s_secs):
+    print("\n== summary (targets from issue 3; percentiles are quantised to the TSC step "
+          "printed in the timing line, mean99 is not)")
+    p1, p2 = res.get("plume1"), res.get("plume2")
+    s1, s2 = res.get("spdlog1"), res.get("spdlog2")
+    bc = res.get("crumb")
+    if p1:
+        print("plume log, 1 thread, %d/s: p50 %d ns (target <= %d) %s; p99.9 %d ns (target <= %d)"
+              " %s; p99 %d ns, max %d ns, mean99 %.1f ns"
+              % (rate, p1["p50"], TARGET_P50_NS, verdict(p1["p50"] <= TARGET_P50_NS),
+                 p1["p99.9"], TARGET_P999_NS, verdict(p1["p99.9"] <= TARGET_P999_NS),
+                 p1["p99"], p1["max"], p1["mean99"]))
+    if p2:
+        print("plume log, 2 threads, %d/s each: p50 %d ns, p99 %d ns, p99.9 %d ns, max %d ns,"
+              " mean99 %.1f ns, throughput %.3f M/s"
+              % (rate, p2["p50"], p2["p99"], p2["p99.9"], p2["max"], p2["mean99"],
+                 p2["throughput"]))
+    for n, p, s in ((1, p1, s1), (2, p2, s2)):
+        if p and s:
+            r = ratio(s["p50"], p["p50"])
+            line = ("spdlog/plume p50, %d thread%s: %d / %d ns = %.1fx" %
+                    (n, "s" if n > 1 else "", s["p50"], p["p50"], r))
+            if n == 1:
+                line += " (target >= %.0fx) %s" % (TARGET_RATIO, verdict(r >= TARGET_RATIO))
+            line += "; mean99 %.1f / %.1f ns = %.1fx; p99.9 %d / %d ns" % (
+                s["mean99"], p["mean99"], ratio(s["mean99"], p["mean99"]), s["p99.9"],
+                p["p99.9"])
+            print(line)
+    if bc:
+        print("plume breadcrumb, 1 thread, %d/s: p50 %d ns (target <= %d) %s; p99 %d ns,"
+              " p99.9 %d ns, mean99 %.1f ns"
+              % (res["crumb_rate"], bc["p50"], TARGET_CRUMB_P50_NS,
+                 verdict(bc["p50"] <= TARGET_CRUMB_P50_NS), bc["p99"], bc["p99.9"],
+                 bc["mean99"]))
+    for key, label in (("plume1", "plume log 1 thread"), ("plume2", "plume log 2 threads"),
+                       ("crumb", "plume breadcrumb")):
+        r = res.get(key)
+        if r and r["dropped"]:
+            print("  note: %s dropped %d calls (ring full) at its pace" % (label, r["dropped"]))
+    if sustained:
+        r = sustained
+        print("sustained %d calls/s for %d s, default ring: dropped %d (target 0) %s; "
+              "delivered %d = calls %d + warm-up %d - dropped %d + SDK's own %d; "
+              "receiver events %d; achieved %.3f M/s; p50 %d ns, p99.9 %d ns, max %d ns"
+              % (s_rate, s_secs, r["dropped"], verdict(r["dropped"] == 0), r["delivered"],
+                 r["calls"], r["warmup"], r["dropped"], r["own"], r["receiver"]["events"],
+                 r["throughput"], r["p50"], r["p99.9"], r["max"]))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench_sdk.py BUILD_DIR")
+    build = os.path.abspath(sys.argv[1])
+    calls = env_int("SDK_CALLS", 1000000)
+    rate = env_int("SDK_RATE", 1000000)
+    crumb_rate = env_int("SDK_BREADCRUMB_RATE", rate)
+    s_rate = env_int("SUSTAINED_RATE", 1000000)
+    s_secs = env_int("SUSTAINED_SECONDS", 5)
+    if calls == 0:
+        sys.exit("SDK_CALLS must be at least 1")
+    print("latency runs: %d calls per thread at %s calls/s per thread; sustained: %d/s for %d s"
+          % (calls, rate if rate else "unpaced", s_rate, s_secs), flush=True)
+    res = {"crumb_rate": crumb_rate}
+    with tempfile.TemporaryDirectory(prefix="plume-bench-sdk-") as tmp:
+        b = Bench(build, tmp)
+        res["plume1"] = b.plume("log", 1, calls, rate)
+        res["plume2"] = b.plume("log", 2, calls, rate)
+        res["spdlog1"] = b.spdlog(1, calls, rate)
+        res["spdlog2"] = b.spdlog(2, calls, rate)
+        res["crumb"] = b.plume("breadcrumb", 1, calls, crumb_rate)
+        sustained = None
+        if s_rate and s_secs:
+            print("-- sustained", flush=True)
+            sustained = b.plume("log", 1, s_rate * s_secs, s_rate, label="sustained ")
+        summary(res, sustained, rate, s_rate, s_secs)
+        if b.failures:
+            print("\n%d run(s) failed:" % len(b.failures))
+            for f in b.failures:
+                print("  " + f)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
