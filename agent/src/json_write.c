@@ -141,6 +141,60 @@ void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n)
     plume_buf_append(b, run, (size_t)(p - run));
 }
 
+/* The same escaping into raw memory (see json_write.h): a clean run is one
+ * memcpy, escapes are written in place. */
+size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    char *o = dst;
+    while (p < end) {
+        const uint8_t *run = p;
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (word_has_special(x))
+                break;
+            p += 8;
+        }
+        while (p < end && *p < 0x80 && !ascii_escape[*p])
+            p++;
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        if (p >= end)
+            break;
+        uint8_t c = *p;
+        uint32_t cp;
+        int len;
+        if (c < 0x80) {
+            char e = ascii_escape[c];
+            p++;
+            if (e != 'u') {
+                *o++ = '\\';
+                *o++ = e;
+                continue;
+            }
+            cp = c;
+        } else if ((len = plume_json_utf8_next(p, (size_t)(end - p), &cp)) > 0 &&
+                   !plume_json_cp_unsafe(cp)) {
+            memcpy(o, p, (size_t)len);
+            o += len;
+            p += len;
+            continue;
+        } else {
+            if (len <= 0)
+                cp = 0xfffd;
+            p += len > 0 ? len : -len;
+        }
+        *o++ = '\\';
+        *o++ = 'u';
+        *o++ = hex_digits[(cp >> 12) & 15];
+        *o++ = hex_digits[(cp >> 8) & 15];
+        *o++ = hex_digits[(cp >> 4) & 15];
+        *o++ = hex_digits[cp & 15];
+    }
+    return (size_t)(o - dst);
+}
+
 void plume_json_write_str(plume_buf_t *b, const char *s, size_t n)
 {
     plume_buf_append_byte(b, '"');

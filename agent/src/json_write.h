@@ -24,6 +24,12 @@ void plume_json_write_str(plume_buf_t *b, const char *s, size_t n);
 /* The same without the surrounding quotes (to build a string in parts). */
 void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n);
 
+/* The escaping of plume_json_write_escaped() into raw memory for writers that
+ * reserve once per event: dst must have room for 6 * n bytes (the worst
+ * case, every byte a \u00XX escape). Returns the bytes written; the text is
+ * identical to what plume_json_write_escaped() appends. */
+size_t plume_json_escape_raw(char *dst, const char *s, size_t n);
+
 /* Reads one complete msgpack value from `r` (nested up to 64 levels) and
  * appends it as JSON: nil -> null, numbers, str -> string, bin -> base64
  * string, ext -1 (msgpack timestamp) -> RFC 3339 string, other ext ->

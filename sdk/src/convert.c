@@ -9,8 +9,10 @@
 #include "clock.h"
 #include "event.h"
 #include "monotime.h"
+#include "json_write.h"
 #include "mp.h"
 #include "record.h"
+#include "record_json.h"
 
 #define ERROR_WAIT_MS 100             /* longest an error event waits for breadcrumbs */
 #define DEFERRED_MAX (8u << 20)       /* bytes of error records waiting (> the largest record) */
@@ -24,7 +26,9 @@ bool plume_convert_init(plume_convert_t *c, const plume_options_t *o, plume_pipe
     c->metrics = metrics;
     c->logs_as_breadcrumbs = o->logs_as_breadcrumbs;
     plume_buf_init(&c->constant, 0);
-    plume_buf_init(&c->fields, 8u << 20);
+    plume_buf_init(&c->json, 64u << 20);
+    for (uint32_t i = 0; i < PLUME_SCOPE_HISTORY; i++)
+        plume_buf_init(&c->scope_json[i], 0);
     plume_buf_init(&c->crumb_array, 4u << 20);
     plume_buf_init(&c->deferred, DEFERRED_MAX);
     plume_scope_cache_init(&c->scope);
@@ -39,9 +43,10 @@ bool plume_convert_init(plume_convert_t *c, const plume_options_t *o, plume_pipe
     for (size_t i = 0; i < 3; i++) {
         if (!values[i])
             continue; /* no release set */
-        plume_mp_cstr(&c->constant, keys[i]);
-        plume_mp_cstr(&c->constant, values[i]);
-        c->constant_pairs++;
+        plume_buf_append(&c->constant, ",", 1);
+        plume_json_write_str(&c->constant, keys[i], strlen(keys[i]));
+        plume_buf_append(&c->constant, ":", 1);
+        plume_json_write_str(&c->constant, values[i], strlen(values[i]));
     }
     if (!ok || c->constant.failed) {
         snprintf(err, errlen, "out of memory");
@@ -54,52 +59,84 @@ bool plume_convert_init(plume_convert_t *c, const plume_options_t *o, plume_pipe
 void plume_convert_free(plume_convert_t *c)
 {
     plume_buf_free(&c->constant);
-    plume_buf_free(&c->fields);
+    plume_buf_free(&c->json);
+    for (uint32_t i = 0; i < PLUME_SCOPE_HISTORY; i++)
+        plume_buf_free(&c->scope_json[i]);
     plume_buf_free(&c->crumb_array);
     plume_buf_free(&c->deferred);
     plume_scope_cache_free(&c->scope);
     plume_crumbs_free(&c->crumbs);
 }
 
-/* Submits the event for record r, logged by thread (tid, name). */
-static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plume_record_view_t *r)
+/* msgpack key/value pairs as JSON members (",key:value" each). */
+static void render_pairs(plume_buf_t *out, const uint8_t *pairs, size_t len, uint32_t n)
+{
+    plume_mp_reader_t rd;
+    plume_mp_reader_init(&rd, pairs, len);
+    for (uint32_t i = 0; i < n; i++) {
+        plume_buf_append(out, ",", 1);
+        if (!plume_json_write_mp_key(out, &rd))
+            break;
+        plume_buf_append(out, ":", 1);
+        if (!plume_json_write_mp(out, &rd))
+            break;
+    }
+}
+
+/* The JSON members of the global scope at `stamp` (NULL when none). */
+static const plume_buf_t *scope_at(plume_convert_t *c, uint64_t stamp)
 {
     if (plume_scope_generation() != c->scope.generation)
         plume_scope_cache_refresh(&c->scope);
-    const plume_scope_version_t *scope = plume_scope_cache_at(&c->scope, r->stamp);
-    uint32_t ncrumbs = 0;
-    if (r->level >= PLUME_LEVEL_ERROR) {
-        plume_buf_reset(&c->crumb_array);
-        ncrumbs = plume_crumbs_write(&c->crumbs, r->stamp, &c->crumb_array);
+    if (c->scope_json_generation != c->scope.generation) {
+        for (uint32_t i = 0; i < c->scope.count; i++) {
+            const plume_scope_version_t *v = &c->scope.v[i];
+            plume_buf_reset(&c->scope_json[i]);
+            render_pairs(&c->scope_json[i], v->pairs.data, v->pairs.len, v->npairs);
+        }
+        c->scope_json_generation = c->scope.generation;
     }
+    const plume_scope_version_t *v = plume_scope_cache_at(&c->scope, stamp);
+    return v ? &c->scope_json[v - c->scope.v] : NULL;
+}
+
+/* Submits the event for record r, logged by thread (tid, name). */
+static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plume_record_view_t *r)
+{
+    const plume_buf_t *scope = scope_at(c, r->stamp);
     /* fields: the record's, then who logged it, the scope, the breadcrumbs */
-    plume_buf_t *b = &c->fields;
+    plume_buf_t *b = &c->json;
     plume_buf_reset(b);
-    uint32_t extra = 1 + (name[0] != '\0') + c->constant_pairs + (scope ? scope->npairs : 0) +
-                     (ncrumbs > 0);
-    plume_mp_map_header(b, r->nfields + extra);
-    plume_mp_reader_t rd;
-    plume_mp_value_t m;
-    plume_mp_reader_init(&rd, r->fields, r->fields_len);
-    plume_mp_read(&rd, &m); /* past the record map's header: its entries follow */
-    plume_buf_append(b, rd.p, (size_t)(rd.end - rd.p));
-    plume_mp_cstr(b, "thread.id");
-    plume_mp_uint(b, tid);
+    unsigned hints = 0;
+    if (r->nfields && !plume_record_json_members(b, r->fields, r->fields_len, &hints)) {
+        c->bad_records++; /* not what record.c writes */
+        return;
+    }
+    char num[24];
+    plume_buf_append(b, ",\"thread.id\":", 13);
+    plume_buf_append(b, num, plume_json_format_u64(tid, num));
     if (name[0]) {
-        plume_mp_cstr(b, "thread.name");
-        plume_mp_cstr(b, name);
+        plume_buf_append(b, ",\"thread.name\":", 15);
+        plume_json_write_str(b, name, strnlen(name, 16));
     }
     plume_buf_append(b, c->constant.data, c->constant.len);
     if (scope)
-        plume_buf_append(b, scope->pairs.data, scope->pairs.len);
-    if (ncrumbs) {
-        plume_mp_cstr(b, "breadcrumbs");
-        plume_buf_append(b, c->crumb_array.data, c->crumb_array.len);
+        plume_buf_append(b, scope->data, scope->len);
+    if (r->level >= PLUME_LEVEL_ERROR) {
+        plume_buf_reset(&c->crumb_array);
+        if (plume_crumbs_write(&c->crumbs, r->stamp, &c->crumb_array) > 0) {
+            plume_mp_reader_t rd;
+            plume_mp_reader_init(&rd, c->crumb_array.data, c->crumb_array.len);
+            plume_buf_append(b, ",\"breadcrumbs\":", 15);
+            plume_json_write_mp(b, &rd);
+        }
     }
+    plume_buf_append(b, "}", 1);
     if (b->failed || c->crumb_array.failed) {
         c->metrics->dropped_encode++;
         return;
     }
+    b->data[0] = '{'; /* the first member's comma (there is always one: thread.id) */
     plume_event_view_t ev = {
         .time_ns = plume_clock_to_ns(r->stamp),
         .level = r->level,
@@ -107,8 +144,9 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
         .message_len = r->message_len,
         .origin = "sdk",
         .origin_len = 3,
-        .fields = b->data,
-        .fields_len = b->len,
+        .fields_json = (const char *)b->data,
+        .fields_json_len = b->len,
+        .hints = hints,
     };
     c->metrics->received++;
     plume_pipeline_submit_view(c->pipeline, &ev);

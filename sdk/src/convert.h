@@ -2,7 +2,7 @@
 /* Records -> pipeline events, on the worker thread.
  *
  * Each log record becomes one event: time (from the stamp), level, message,
- * and fields = the record's own (with the thread's scope overlay), then
+ * and fields (written as JSON text, record_json.h) = the record's own (with the thread's scope overlay), then
  * thread.id / thread.name, release / environment / server_name, the global
  * scope version current at the record's stamp ("tags", "user", "contexts"),
  * and, for error and fatal events, "breadcrumbs". Breadcrumb records (and,
@@ -33,12 +33,13 @@ typedef struct plume_convert {
     plume_pipeline_t *pipeline;
     plume_metrics_t *metrics;
     bool logs_as_breadcrumbs;
-    plume_buf_t constant;      /* release, environment, server_name pairs, encoded once */
-    uint32_t constant_pairs;
+    plume_buf_t constant;      /* ,"release":..,"environment":..,"server_name":.. (JSON) */
     plume_scope_cache_t scope;
+    plume_buf_t scope_json[PLUME_SCOPE_HISTORY]; /* scope.v[i] as JSON members */
+    uint64_t scope_json_generation;
     plume_crumbs_t crumbs;
-    plume_buf_t fields;        /* the event being built */
-    plume_buf_t crumb_array;   /* its breadcrumbs */
+    plume_buf_t json;          /* the event's fields being built (JSON object text) */
+    plume_buf_t crumb_array;   /* its breadcrumbs (msgpack) */
     plume_buf_t deferred;      /* error records waiting: [tid u32][name 16][len u32][bytes] */
     uint32_t ndeferred;
     uint64_t deferred_since_ms;

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "event.h"
 #include "mp.h"
+#include "time_format.h"
 
 bool plume_crumbs_init(plume_crumbs_t *c, uint32_t max)
 {
@@ -128,8 +129,10 @@ static void write_one(const plume_crumb_t *s, plume_buf_t *b)
     size_t data_len = r.nfields ? pairs_prefix(r.fields, r.fields_len, PLUME_CRUMB_MAX_DATA, &kept)
                                 : 0;
     plume_mp_map_header(b, 2 + (category != NULL) + (r.message != NULL) + (kept > 0));
+    char when[PLUME_TIME_FORMAT_MAX];
+    size_t when_len = plume_time_format_rfc3339(plume_clock_to_ns(r.stamp), when);
     plume_mp_cstr(b, "timestamp");
-    plume_mp_double(b, (double)plume_clock_to_ns(r.stamp) / 1e9);
+    plume_mp_str(b, when, when_len);
     plume_mp_cstr(b, "level");
     plume_mp_cstr(b, plume_level_name(r.level));
     if (category) {

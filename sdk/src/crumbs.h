@@ -7,8 +7,8 @@
  * at info or above too). The store keeps the records themselves (a memcpy
  * on the worker); only when an error event needs them are they encoded, as
  * the event's "breadcrumbs" array, in the shape of Sentry's breadcrumb
- * objects: {timestamp (s since the epoch, a float), level, category, message,
- * data}. Records wider than a slot are stored cut to the documented limits
+ * objects: {timestamp (RFC 3339, ns), level, category, message, data}.
+ * Records wider than a slot are stored cut to the documented limits
  * (message 512 bytes, data 1 KiB of encoded fields). */
 #ifndef PLUME_SDK_CRUMBS_H
 #define PLUME_SDK_CRUMBS_H

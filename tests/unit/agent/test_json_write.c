@@ -155,9 +155,21 @@ static void string_matches_reference(void **state)
         ref_escape(&want, in, n);
         assert_int_equal(got.len, want.len);
         assert_memory_equal(got.data, want.data, got.len);
+        /* the raw-memory escaper writes the same text, within 6n bytes */
+        char raw[6 * 300 + 1];
+        raw[6 * n] = 0x5a;
+        size_t rn = plume_json_escape_raw(raw, (const char *)in, n);
+        assert_true(rn <= 6 * n);
+        assert_int_equal(raw[6 * n], 0x5a);
+        assert_int_equal(rn + 2, want.len);
+        assert_memory_equal(raw, want.data + 1, rn);
         plume_buf_free(&got);
         plume_buf_free(&want);
     }
+    /* worst case: every byte an escape */
+    char worst[6 * 4];
+    assert_int_equal(plume_json_escape_raw(worst, "\x01\x02\xff\x7f", 4), 24);
+    assert_memory_equal(worst, "\\u0001\\u0002\\ufffd\\u007f", 24);
 }
 
 static void scalars(void **state)
