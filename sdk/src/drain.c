@@ -2,6 +2,9 @@
 /* Draining every thread's ring. See drain.h. */
 #include "drain.h"
 
+#include "clock.h"
+#include "record.h"
+
 size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
 {
     size_t total = 0;
@@ -23,6 +26,14 @@ size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
         plume_ring_release(t->ring);
         total += n;
         if (exited && !plume_ring_peek(t->ring, &len)) {
+            /* Drops the thread had no later call to report: report them for it
+             * (it writes nothing any more, so its counter is final). */
+            if (t->unreported_drops) {
+                uint8_t rec[PLUME_DROPS_RECORD_MAX];
+                size_t n = plume_record_drops(rec, plume_clock_stamp(), t->unreported_drops);
+                fn(ctx, t, rec, n);
+                total++;
+            }
             plume_thread_unlink(prev, t); /* prev stays the previous live state */
         } else {
             prev = t;

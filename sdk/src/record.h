@@ -69,6 +69,12 @@ size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
 uint8_t *plume_record_pairs_write(uint8_t *dst, const plume_field_t *fields,
                                   const plume_record_lens_t *lens);
 
+/* The warning record that reports `dropped` log calls a full ring refused
+ * ("plume: events dropped, ...", field dropped). Returns its size; writes it
+ * to dst unless dst is NULL. At most PLUME_DROPS_RECORD_MAX bytes. */
+#define PLUME_DROPS_RECORD_MAX 96u
+size_t plume_record_drops(uint8_t *dst, uint64_t stamp, uint64_t dropped);
+
 /* A record read back (worker side): pointers into the record. */
 typedef struct plume_record_view {
     uint64_t stamp;

@@ -19,6 +19,7 @@
 #define MAX_VERSION_BYTES (128u * 1024u) /* bounds hold: 64 tags + user + 16 contexts */
 
 __thread plume_overlay_t plume_overlay;
+__thread uint64_t plume_overlay_state;
 
 /* ---- the thread overlay ---- */
 
@@ -29,7 +30,7 @@ PLUME_API plume_status_t plume_scope_push(const plume_field_t *fields, size_t nf
         o->overflow++;
         return PLUME_ENOMEM;
     }
-    uint64_t state = o->state;
+    uint64_t state = plume_overlay_state;
     uint32_t len = (uint32_t)(state >> 32), pairs = (uint32_t)state;
     o->marks[o->depth++] = state;
     if (!fields && nfields)
@@ -42,7 +43,7 @@ PLUME_API plume_status_t plume_scope_push(const plume_field_t *fields, size_t nf
     /* The bytes are in place before the state that makes them visible (to
      * this thread's log calls, including one from a signal handler). */
     atomic_signal_fence(memory_order_seq_cst);
-    o->state = ((uint64_t)(len + n) << 32) | (pairs + lens.nfields);
+    plume_overlay_state = ((uint64_t)(len + n) << 32) | (pairs + lens.nfields);
     return PLUME_OK;
 }
 
@@ -52,7 +53,7 @@ PLUME_API void plume_scope_pop(void)
     if (o->overflow) {
         o->overflow--;
     } else if (o->depth) {
-        o->state = o->marks[--o->depth];
+        plume_overlay_state = o->marks[--o->depth];
     }
 }
 

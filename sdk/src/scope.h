@@ -27,7 +27,6 @@
 #define PLUME_OVERLAY_MAX_DEPTH 8u
 
 typedef struct plume_overlay {
-    uint64_t state; /* (bytes << 32) | pairs, stored once per push/pop */
     uint32_t depth; /* pushes on the stack (<= PLUME_OVERLAY_MAX_DEPTH) */
     uint32_t overflow; /* pushes refused for depth, popped first */
     uint64_t marks[PLUME_OVERLAY_MAX_DEPTH]; /* state before each push */
@@ -35,6 +34,11 @@ typedef struct plume_overlay {
 } plume_overlay_t;
 
 extern __thread plume_overlay_t plume_overlay __attribute__((visibility("hidden")));
+/* (bytes << 32) | pairs of the overlay, stored once per push/pop; read by
+ * every log call, hence initial-exec TLS (no __tls_get_addr call) apart from
+ * the kilobyte of bytes, which only a call under a push reads. */
+extern __thread uint64_t plume_overlay_state
+    __attribute__((visibility("hidden"), tls_model("initial-exec")));
 
 /* ---- the global scope (the worker's side) ---- */
 

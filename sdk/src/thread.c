@@ -13,7 +13,7 @@ static _Atomic(plume_thread_t *) registry;
 static pthread_key_t exit_key;
 static bool have_key; /* exit_key was created (set once, under key_once) */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static __thread plume_thread_t *self;
+static __thread plume_thread_t *self __attribute__((tls_model("initial-exec")));
 static __thread bool exiting; /* the key destructor ran: do not attach again */
 
 /* Thread exit: the consumer frees the state once its ring is drained. */
@@ -31,9 +31,10 @@ static void make_key(void) { have_key = pthread_key_create(&exit_key, on_thread_
 static plume_thread_t *attach(size_t ring_size, size_t max_record)
 {
     pthread_once(&key_once, make_key);
-    plume_thread_t *t = calloc(1, sizeof(*t));
+    plume_thread_t *t = aligned_alloc(64, (sizeof(*t) + 63) & ~(size_t)63);
     if (!t)
         return NULL;
+    memset(t, 0, sizeof(*t));
     if (!(t->ring = plume_ring_new(ring_size, max_record))) {
         free(t);
         return NULL;

@@ -15,6 +15,7 @@
 #define PLUME_SDK_THREAD_H
 
 #include <signal.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,16 +23,24 @@
 #include "ring.h"
 
 typedef struct plume_thread {
+    /* Written once when the thread attaches (exited: once when it ends);
+     * read by the consumer for every record. */
     struct plume_thread *next; /* registry link, written before the push */
     plume_ring_t *ring;
     uint32_t tid;
     char name[16];
-    volatile sig_atomic_t busy; /* a log call is writing: a signal handler's call backs off */
-    uint64_t unreported_drops;  /* producer only: drops not yet told by a "dropped" record */
+    _Atomic bool exited;
+
+    /* Written by the producer on every call: a cache line of their own, so
+     * the consumer reading the fields above does not pull the line away from
+     * the logging thread (states are allocated 64-byte aligned). */
+    alignas(64) volatile sig_atomic_t busy; /* a log call is writing: a signal
+                                             * handler's call backs off */
     uint32_t since_fill_check;  /* producer only: records since the ring's fill was checked */
+    uint64_t unreported_drops;  /* producer only: drops not yet told by a "dropped" record;
+                                 * the consumer reads it once the thread has exited */
     _Atomic uint64_t drops;     /* producer stores, anyone reads: records refused so far */
     _Atomic uint64_t reentrant; /* calls refused because one was in progress */
-    _Atomic bool exited;
 } plume_thread_t;
 
 /* The calling thread's state, attaching it (ring of `ring_size` bytes, records

@@ -210,6 +210,39 @@ static void full_ring_drops_then_reports(void **state)
     pthread_barrier_destroy(&f.drained);
 }
 
+/* Fills its ring (drops) and exits without another call. */
+static void *fill_and_exit(void *arg)
+{
+    uint64_t *drops = arg;
+    for (int i = 0; i < 200; i++)
+        PLUME_INFO("filler", plume_i64("i", i));
+    plume_thread_t *t = plume_thread_get(4096, 1024);
+    *drops = t->drops;
+    return NULL;
+}
+
+/* A thread that exits with drops it never got to report: the consumer
+ * reports them for it, once, before freeing its state. */
+static void exited_thread_drops_reported(void **state)
+{
+    (void)state;
+    plume_sdk_set_running(true, 4096, PLUME_LEVEL_TRACE, 1.0);
+    uint64_t drops = 0;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fill_and_exit, &drops), 0);
+    pthread_join(th, NULL);
+    seen_t s = {0};
+    drain_all(&s);
+    assert_true(drops > 0);
+    assert_int_equal(s.dropped_records, 1);
+    assert_true(s.dropped_total == drops);
+    assert_int_equal(s.records, 200 - drops + 1);
+    assert_true(plume_record_drops(NULL, 0, UINT64_MAX) <= PLUME_DROPS_RECORD_MAX);
+    memset(&s, 0, sizeof(s));
+    drain_all(&s); /* the state is gone: reported once */
+    assert_int_equal(s.records, 0);
+}
+
 /* A signal handler that logs while the interrupted code is logging too. */
 static volatile sig_atomic_t handler_calls;
 
@@ -427,6 +460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fields_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(sampling_keeps_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(full_ring_drops_then_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(exited_thread_drops_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(reentrant_call_backs_off, setup, teardown),
         cmocka_unit_test_setup_teardown(exited_threads_drained_and_freed, setup, teardown),
         cmocka_unit_test_setup_teardown(producers_and_one_consumer, setup, teardown),
