@@ -29,15 +29,21 @@ static uint64_t do_work(long id)
     return x;
 }
 
-/* A deterministic "request": path, status and duration from the request id. */
+/* A deterministic "request": path, status and duration from the request id.
+ * The request id is pushed on the thread's scope for the request's events,
+ * and the database query leaves a breadcrumb, which an error event then
+ * carries. */
 static void handle_request(int worker, long id)
 {
+    PLUME_SCOPE_PUSH(plume_i64("request_id", id));
     volatile uint64_t sink = do_work(id);
     (void)sink;
     static const char *const paths[] = {"/api/orders", "/api/users", "/healthz", "/api/payments"};
     const char *path = paths[id % 4];
     int status = id % 97 == 0 ? 500 : id % 13 == 0 ? 404 : 200;
     double ms = (double)(id % 250) + 0.5;
+    PLUME_BREADCRUMB("db", "SELECT", plume_str("table", path + 5), plume_i64("rows", id % 7),
+                     plume_i64("request", id));
     if (status == 500)
         PLUME_ERROR("request failed", plume_str("path", path), plume_i64("status", status),
                     plume_i64("worker", worker), plume_i64("request", id));
@@ -48,6 +54,7 @@ static void handle_request(int worker, long id)
         PLUME_INFO("request completed", plume_str("path", path), plume_i64("status", status),
                    plume_f64("duration_ms", ms), plume_i64("worker", worker),
                    plume_i64("request", id));
+    plume_scope_pop();
 }
 
 static void *worker_main(void *arg)
@@ -81,6 +88,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "plume_init: %s\n", plume_strerror(rc));
         return 1;
     }
+    plume_set_tag("service", "example-service");
+    const plume_field_t app[] = {plume_str("name", "plume-example-service"),
+                                 plume_str("build", PLUME_EXAMPLE_VERSION)};
+    plume_set_context("app", app, 2);
     PLUME_INFO("service started", plume_i64("threads", threads),
                plume_i64("requests_per_thread", requests_per_thread));
 
@@ -102,7 +113,9 @@ int main(int argc, char **argv)
     plume_stats_t st;
     plume_stats(&st);
     printf("plume-example-service: events=%" PRIu64 " delivered=%" PRIu64
-           " dropped_ring_full=%" PRIu64 " dropped_other=%" PRIu64 " shutdown=%s\n",
-           st.events, st.delivered, st.dropped_ring_full, st.dropped_other, plume_strerror(rc));
+           " dropped_ring_full=%" PRIu64 " dropped_other=%" PRIu64
+           " breadcrumbs_dropped=%" PRIu64 " shutdown=%s\n",
+           st.events, st.delivered, st.dropped_ring_full, st.dropped_other,
+           st.breadcrumbs_dropped, plume_strerror(rc));
     return rc == PLUME_OK && st.dropped_other == 0 ? 0 : 1;
 }

@@ -99,6 +99,7 @@ PLUME_API void plume_stats(plume_stats_t *out)
     memset(out, 0, sizeof(*out));
     out->calls_not_running = atomic_load(&plume_sdk.idle_calls);
     out->dropped_ring_full = atomic_load(&plume_sdk.ring_drops) + atomic_load(&plume_sdk.attach_failures);
+    out->breadcrumbs_dropped = atomic_load(&plume_sdk.crumb_drops);
     pthread_mutex_lock(&lifecycle);
     out->events = finished.events;
     out->delivered = finished.delivered;

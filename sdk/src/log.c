@@ -106,6 +106,9 @@ static void put_record(plume_level_t level, const char *message, const plume_fie
     if (__builtin_expect(p != NULL, 1)) {
         plume_record_write(p, stamp, level, message, fields, extra, &lens);
         plume_ring_commit(t->ring, n);
+    } else if (extra && extra->breadcrumb) {
+        /* not an event: counted on its own, not in the "dropped N" event */
+        atomic_fetch_add_explicit(&plume_sdk.crumb_drops, 1, memory_order_relaxed);
     } else {
         t->unreported_drops++;
         atomic_fetch_add_explicit(&plume_sdk.ring_drops, 1, memory_order_relaxed);

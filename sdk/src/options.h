@@ -12,7 +12,7 @@
 #define PLUME_DEFAULT_AXIOM_URL "https://api.axiom.co"
 #define PLUME_DEFAULT_ENVIRONMENT "production"
 #define PLUME_DEFAULT_DATA_DIR "/var/lib/plume"
-#define PLUME_DEFAULT_RING_SIZE (256u * 1024u)
+#define PLUME_DEFAULT_RING_SIZE (1024u * 1024u)
 #define PLUME_MIN_RING_SIZE (4u * 1024u)
 #define PLUME_MAX_RING_SIZE (16u * 1024u * 1024u)
 #define PLUME_DEFAULT_MAX_BREADCRUMBS 100u

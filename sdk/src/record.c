@@ -277,18 +277,22 @@ bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
     if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_MAP)
         return false;
     v->nfields = x.count;
+    v->fields = map;
+    if (!v->breadcrumb) {
+        /* A log record ends with its map: no walk through it here (every
+         * reader of the fields checks its bounds as it goes). */
+        v->fields_len = (size_t)(r.end - map);
+        return true;
+    }
     r.p = map;
     if (!plume_mp_skip(&r))
         return false; /* the map must be whole */
-    v->fields = map;
     v->fields_len = (size_t)(r.p - map);
-    if (v->breadcrumb) {
-        if (!plume_mp_read(&r, &x) || (x.type != PLUME_MP_STR && x.type != PLUME_MP_NIL))
-            return false;
-        if (x.type == PLUME_MP_STR) {
-            v->category = x.s;
-            v->category_len = x.len;
-        }
+    if (!plume_mp_read(&r, &x) || (x.type != PLUME_MP_STR && x.type != PLUME_MP_NIL))
+        return false;
+    if (x.type == PLUME_MP_STR) {
+        v->category = x.s;
+        v->category_len = x.len;
     }
     return r.p == r.end; /* nothing after the last element */
 }

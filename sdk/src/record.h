@@ -89,8 +89,11 @@ typedef struct plume_record_view {
     size_t category_len;
 } plume_record_view_t;
 
-/* Reads a record of n bytes. False when it is not a well-formed record (the
- * worker counts and skips it). */
+/* Reads a record of n bytes. False when its array, stamp, level, message or
+ * (breadcrumbs) category are malformed (the worker counts and skips it). The
+ * fields map of a log record is not walked: it is everything after the
+ * message, and whoever reads it checks it (record_json.c refuses a map that
+ * is cut short or followed by anything). */
 bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v);
 
 #endif

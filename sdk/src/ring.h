@@ -32,7 +32,7 @@
 typedef struct plume_ring plume_ring_t;
 
 /* Smallest and largest accepted capacities (bytes, powers of two). The SDK uses
- * 64 KiB - 256 KiB; tests go down to the minimum. */
+ * 1 MiB by default; tests go down to the minimum. */
 #define PLUME_RING_MIN_CAPACITY ((size_t)1 << 10)
 #define PLUME_RING_MAX_CAPACITY ((size_t)1 << 24)
 

@@ -95,9 +95,13 @@ uint64_t plume_scope_generation(void)
     return atomic_load_explicit(&generation, memory_order_relaxed);
 }
 
+/* Copies src cut at CUT bytes, never inside a UTF-8 sequence. */
 static void cut_copy(char *dst, const char *src)
 {
     size_t n = strnlen(src, CUT);
+    if (n == CUT)
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+            n--; /* src[n] continues a sequence: cut before its lead byte */
     memcpy(dst, src, n);
     dst[n] = '\0';
 }

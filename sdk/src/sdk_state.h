@@ -18,6 +18,7 @@ typedef struct plume_sdk_state {
     _Atomic uint64_t idle_calls; /* log calls while not running (counted no-ops) */
     _Atomic uint64_t attach_failures; /* calls dropped: the thread could not get a ring */
     _Atomic uint64_t ring_drops;      /* calls a full ring refused (all threads; slow path) */
+    _Atomic uint64_t crumb_drops;     /* breadcrumbs a full ring refused */
     int wake_fd;                 /* eventfd the worker watches; -1 until the first init */
     uint32_t poll_ms;            /* the worker's drain interval when not woken (0: 10 ms) */
 } plume_sdk_state_t;

@@ -30,6 +30,8 @@
 
 #define POLL_MS 10           /* the rings are drained at least this often (unless
                               * plume_sdk.poll_ms says otherwise, for tests) */
+#define BUSY_POLL_MS 1       /* ... and this often while records keep coming */
+#define BUSY_RECORDS 256     /* a drain that found this many means "records keep coming" */
 #define RECALIBRATE_MS 500   /* clock calibration refresh */
 #define PER_THREAD_BATCH 4096 /* records taken from one ring per pass */
 
@@ -58,17 +60,21 @@ struct plume_worker {
 
 
 /* Drains the rings while the pipeline has room (when it has none, records
- * wait in the rings, and the rings drop and count once full). */
-static void drain(plume_worker_t *w, bool stopping)
+ * wait in the rings, and the rings drop and count once full). Returns the
+ * records taken. */
+static size_t drain(plume_worker_t *w, bool stopping)
 {
+    size_t total = 0;
     while (plume_pipeline_can_accept(&w->pipeline)) {
         size_t n = plume_drain(plume_convert_record, &w->convert, PER_THREAD_BATCH);
         plume_convert_pass_done(&w->convert, n == 0, false);
+        total += n;
         if (n == 0)
             break;
     }
     if (stopping)
         plume_convert_pass_done(&w->convert, false, true);
+    return total;
 }
 
 static void *worker_main(void *arg)
@@ -78,14 +84,16 @@ static void *worker_main(void *arg)
     uint64_t flush_target = 0;
     bool stopping = false;
     uint64_t deadline = 0;
+    bool busy = false; /* the last turn found records coming: look again soon */
     for (;;) {
-        plume_loop_run_once(w->loop, plume_sdk.poll_ms ? (int)plume_sdk.poll_ms : POLL_MS);
+        int idle_ms = plume_sdk.poll_ms ? (int)plume_sdk.poll_ms : POLL_MS;
+        plume_loop_run_once(w->loop, busy ? BUSY_POLL_MS : idle_ms);
         uint64_t now = plume_mono_ms();
         if (now - w->last_calibration_ms >= RECALIBRATE_MS) {
             plume_clock_recalibrate();
             w->last_calibration_ms = now;
         }
-        drain(w, false);
+        busy = drain(w, false) >= BUSY_RECORDS;
 
         pthread_mutex_lock(&w->mu);
         if (w->flush_asked > flush_target) {

@@ -44,7 +44,8 @@ EXAMPLE = (os.environ.get("PLUME_EXAMPLE_SERVICE")
 RUN_TIMEOUT = 300
 
 FINAL_LINE = re.compile(r"plume-example-service: events=(\d+) delivered=(\d+) "
-                        r"dropped_ring_full=(\d+) dropped_other=(\d+) shutdown=(\S+)\Z")
+                        r"dropped_ring_full=(\d+) dropped_other=(\d+) "
+                        r"breadcrumbs_dropped=(\d+) shutdown=(\S+)\Z")
 REQUEST_MESSAGES = {"request completed": "info", "slow request": "warn", "request failed": "error"}
 DROPPED_PREFIX = "plume: events dropped"
 PATHS = ("/api/orders", "/api/users", "/healthz", "/api/payments")
@@ -152,6 +153,19 @@ class Tally:
         self.worker_tids[w][tid] += 1
         # The content must be the request's own: a record torn or mixed up in
         # a ring would show here.
+        if ev.get("request_id") != rid:
+            self.problem("request %d: request_id (the thread's scope) is %r" % (rid, ev.get("request_id")))
+        if ev.get("tags") != {"service": "example-service"} or \
+                (ev.get("contexts") or {}).get("app", {}).get("name") != "plume-example-service":
+            self.problem("request %d: global scope missing: %r" % (rid, ev))
+        if msg == "request failed":
+            # its own query's breadcrumb (same thread, just before) must be there
+            crumbs = ev.get("breadcrumbs") or []
+            if not any(c.get("category") == "db" and (c.get("data") or {}).get("request") == rid
+                       for c in crumbs):
+                self.problem("request %d failed without its db breadcrumb: %r" % (rid, crumbs[-3:]))
+        elif "breadcrumbs" in ev:
+            self.problem("request %d: breadcrumbs on a %s event" % (rid, ev.get("level")))
         want_msg, status, ms, path = expected_request(rid)
         if (msg, ev.get("level"), ev.get("path")) != (want_msg, REQUEST_MESSAGES[want_msg], path) or \
                 (status is not None and ev.get("status") != status) or \
@@ -170,9 +184,9 @@ class Run:
         m = FINAL_LINE.match(lines[-1]) if lines else None
         self.counts = None
         if m:
-            self.counts = dict(zip(("events", "delivered", "dropped_ring_full", "dropped_other"),
-                                   map(int, m.groups()[:4])))
-            self.counts["shutdown"] = m.group(5)
+            self.counts = dict(zip(("events", "delivered", "dropped_ring_full", "dropped_other",
+                                    "breadcrumbs_dropped"), map(int, m.groups()[:5])))
+            self.counts["shutdown"] = m.group(6)
 
     def __str__(self):
         return "example exit %s after %.2fs\nstdout: %s\nstderr tail:\n%s" % (

@@ -88,8 +88,10 @@ PLUME_API plume_status_t plume_options_set_server_name(plume_options_t *opts, co
 /* Directory for the outbox and crash reports (default "/var/lib/plume", or
  * $PLUME_DATA_DIR when set). */
 PLUME_API plume_status_t plume_options_set_data_dir(plume_options_t *opts, const char *dir);
-/* Bytes of each thread's ring: a power of two from 4 KiB to 16 MiB (default
- * 256 KiB). */
+/* Bytes of each logging thread's ring: a power of two from 4 KiB to 16 MiB
+ * (default 1 MiB: about 13,000 typical log calls, enough to ride out a
+ * worker descheduled for 10 ms at 1M calls/s; lower it for services with
+ * hundreds of logging threads). */
 PLUME_API plume_status_t plume_options_set_ring_size(plume_options_t *opts, size_t bytes);
 /* Events below this level are dropped at the call site, before any work
  * (default PLUME_LEVEL_INFO). */
@@ -130,6 +132,8 @@ typedef struct plume_stats {
     uint64_t dropped_ring_full; /* log calls a full ring refused */
     uint64_t dropped_other;     /* events lost later (outbox full, refused, unencodable) */
     uint64_t calls_not_running; /* log calls before plume_init() or after shutdown */
+    uint64_t breadcrumbs_dropped; /* breadcrumbs a full ring refused (not events, so
+                                   * not in dropped_ring_full) */
 } plume_stats_t;
 PLUME_API void plume_stats(plume_stats_t *out);
 

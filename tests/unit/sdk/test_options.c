@@ -22,7 +22,7 @@ static void defaults(void **state)
     assert_null(o->sentry_dsn);
     assert_string_equal(plume_options_str(o->axiom_url, PLUME_DEFAULT_AXIOM_URL),
                         "https://api.axiom.co");
-    assert_int_equal(o->ring_size, 256 * 1024);
+    assert_int_equal(o->ring_size, 1024 * 1024);
     assert_int_equal(o->min_level, PLUME_LEVEL_INFO);
     assert_true(o->sample_rate == 1.0);
     assert_int_equal(o->max_breadcrumbs, 100);

@@ -5,7 +5,11 @@
  * plume_record_read(); NULL keys are skipped, NULL strings become nil, long
  * strings are cut at their caps, fields past PLUME_MAX_FIELDS are left out,
  * every string-length form (fixstr, str8, str16, str32) and both map header
- * forms are produced where they should be; malformed records are refused. */
+ * forms are produced where they should be; malformed records are refused.
+ * Breadcrumb records (a 5th element, the category: str, cut, or nil) and
+ * extra pairs (the scope overlay's, appended to the fields map and counted in
+ * its header, across the fixmap/map16 boundary) round-trip the same way; a
+ * 5th element of another type, or bytes after it, are refused. */
 #include "test_support.h"
 #include <cmocka.h>
 
@@ -14,6 +18,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "record_json.h"
 
 /* Measures and writes a record into a fresh buffer with a guard byte after
  * it; returns the buffer (caller frees) and its size. */
@@ -162,6 +167,21 @@ static void lengths_caps_and_limits(void **state)
     free(text);
 }
 
+/* A record as the worker takes it: read, then its fields written as JSON.
+ * True only when both accept it. */
+static bool read_and_write_json(const uint8_t *rec, size_t n)
+{
+    plume_record_view_t v;
+    if (!plume_record_read(rec, n, &v))
+        return false;
+    plume_buf_t out;
+    plume_buf_init(&out, 0);
+    unsigned hints = 0;
+    bool ok = plume_record_json_members(&out, v.fields, v.fields_len, &hints);
+    plume_buf_free(&out);
+    return ok;
+}
+
 static void malformed_records_refused(void **state)
 {
     (void)state;
@@ -169,8 +189,12 @@ static void malformed_records_refused(void **state)
     plume_field_t f[] = {plume_i64("a", 1)};
     uint8_t *rec = make(5, PLUME_LEVEL_ERROR, "m", f, 1, &size);
     plume_record_view_t v;
+    /* Every truncation is refused: by the reader up to the fields map, by the
+     * fields' JSON writer inside it (the reader does not walk a log record's
+     * map; see record.h). */
     for (size_t cut = 0; cut < size; cut++)
-        assert_false(plume_record_read(rec, cut, &v)); /* every truncation */
+        assert_false(read_and_write_json(rec, cut));
+    assert_true(read_and_write_json(rec, size));
     uint8_t bad[64];
     memcpy(bad, rec, size);
     bad[0] = 0x93; /* 3 elements */
@@ -180,11 +204,257 @@ static void malformed_records_refused(void **state)
     assert_false(plume_record_read(bad, size, &v));
     memcpy(bad, rec, size);
     bad[size] = 0xc0; /* a byte after the map */
-    assert_false(plume_record_read(bad, size + 1, &v));
+    assert_false(read_and_write_json(bad, size + 1));
     memcpy(bad, rec, size);
     bad[11] = 0x01; /* message is an int */
     assert_false(plume_record_read(bad, size, &v));
     free(rec);
+}
+
+/* ---- breadcrumb records and extra pairs ---- */
+
+/* make() with extras (and the same guard byte). */
+static uint8_t *make_x(uint64_t stamp, plume_level_t level, const char *msg,
+                       const plume_field_t *f, size_t n, const plume_record_extra_t *x,
+                       size_t *size)
+{
+    plume_record_lens_t lens;
+    *size = plume_record_measure(msg, f, n, x, &lens);
+    uint8_t *buf = malloc(*size + 1);
+    assert_non_null(buf);
+    buf[*size] = 0x5a;
+    plume_record_write(buf, stamp, level, msg, f, x, &lens);
+    assert_int_equal(buf[*size], 0x5a); /* wrote no more than measured */
+    return buf;
+}
+
+/* Decodes with msgpack-c: one array of `elements` spanning all n bytes. */
+static msgpack_object unpack_n(msgpack_unpacked *u, const uint8_t *p, size_t n, uint32_t elements)
+{
+    size_t off = 0;
+    msgpack_unpacked_init(u);
+    assert_int_equal(msgpack_unpack_next(u, (const char *)p, n, &off), MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(off, n);
+    assert_int_equal(u->data.type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(u->data.via.array.size, elements);
+    return u->data;
+}
+
+/* Encoded pairs of f (no map header) in a fresh buffer; *len, *npairs. */
+static uint8_t *pairs_of(const plume_field_t *f, size_t n, uint32_t *len, uint32_t *npairs)
+{
+    plume_record_lens_t lens;
+    size_t size = plume_record_pairs_measure(f, n, &lens);
+    uint8_t *buf = malloc(size + 1);
+    assert_non_null(buf);
+    buf[size] = 0x5a;
+    assert_ptr_equal(plume_record_pairs_write(buf, f, &lens), buf + size);
+    assert_int_equal(buf[size], 0x5a);
+    *len = (uint32_t)size;
+    *npairs = lens.nfields;
+    return buf;
+}
+
+static void breadcrumb_round_trip(void **state)
+{
+    (void)state;
+    plume_field_t f[] = {plume_i64("status", 200), plume_str("url", "/api")};
+    plume_record_extra_t x = {.breadcrumb = true, .category = "http"};
+    size_t size;
+    uint8_t *rec = make_x(77, PLUME_LEVEL_INFO, "GET /api", f, 2, &x, &size);
+    assert_int_equal(rec[0], 0x95);
+    msgpack_unpacked u;
+    msgpack_object a = unpack_n(&u, rec, size, 5);
+    assert_true(a.via.array.ptr[0].via.u64 == 77);
+    assert_str(a.via.array.ptr[2], "GET /api", 8);
+    assert_int_equal(a.via.array.ptr[3].via.map.size, 2);
+    assert_str(a.via.array.ptr[4], "http", 4);
+    msgpack_unpacked_destroy(&u);
+    plume_record_view_t v;
+    assert_true(plume_record_read(rec, size, &v));
+    assert_true(v.breadcrumb);
+    assert_int_equal(v.category_len, 4);
+    assert_memory_equal(v.category, "http", 4);
+    assert_int_equal(v.level, PLUME_LEVEL_INFO);
+    assert_int_equal(v.nfields, 2);
+    assert_true(v.fields + v.fields_len < rec + size); /* the category follows the map */
+    free(rec);
+
+    /* no category: nil; no message, no fields */
+    x.category = NULL;
+    rec = make_x(78, PLUME_LEVEL_INFO, NULL, NULL, 0, &x, &size);
+    a = unpack_n(&u, rec, size, 5);
+    assert_int_equal(a.via.array.ptr[4].type, MSGPACK_OBJECT_NIL);
+    msgpack_unpacked_destroy(&u);
+    assert_true(plume_record_read(rec, size, &v));
+    assert_true(v.breadcrumb);
+    assert_null(v.category);
+    assert_int_equal(v.category_len, 0);
+    assert_null(v.message);
+    free(rec);
+
+    /* a long category is cut at PLUME_RECORD_MAX_CATEGORY */
+    char cat[PLUME_RECORD_MAX_CATEGORY + 50];
+    memset(cat, 'c', sizeof(cat) - 1);
+    cat[sizeof(cat) - 1] = '\0';
+    x.category = cat;
+    rec = make_x(79, PLUME_LEVEL_INFO, "m", NULL, 0, &x, &size);
+    assert_true(plume_record_read(rec, size, &v));
+    assert_int_equal(v.category_len, PLUME_RECORD_MAX_CATEGORY);
+    free(rec);
+
+    /* a log record: 4 elements, no category, even with extras */
+    uint32_t plen, np;
+    uint8_t *pairs = pairs_of(f, 1, &plen, &np);
+    plume_record_extra_t y = {.pairs = pairs, .pairs_len = plen, .npairs = np};
+    rec = make_x(80, PLUME_LEVEL_WARN, "log", NULL, 0, &y, &size);
+    assert_int_equal(rec[0], 0x94);
+    assert_true(plume_record_read(rec, size, &v));
+    assert_false(v.breadcrumb);
+    assert_null(v.category);
+    free(rec);
+    free(pairs);
+}
+
+/* Extra pairs follow the call's fields, in the map the header counts. */
+static void extra_pairs_appended(void **state)
+{
+    (void)state;
+    plume_field_t scope[] = {plume_str("request_id", "r-1"), plume_i64(NULL, 5),
+                             plume_u64("n", 5)};
+    uint32_t plen, np;
+    uint8_t *pairs = pairs_of(scope, 3, &plen, &np);
+    assert_int_equal(np, 2); /* the NULL key was skipped */
+    plume_field_t f[] = {plume_str("a", "1"), plume_bool("b", 1), plume_f64("c", 1.5)};
+    plume_record_extra_t x = {.pairs = pairs, .pairs_len = plen, .npairs = np};
+    size_t size;
+    uint8_t *rec = make_x(5, PLUME_LEVEL_ERROR, "m", f, 3, &x, &size);
+    msgpack_unpacked u;
+    msgpack_object a = unpack_n(&u, rec, size, 4);
+    msgpack_object m = a.via.array.ptr[3];
+    assert_int_equal(m.via.map.size, 5);
+    assert_str(m.via.map.ptr[0].key, "a", 1);
+    assert_str(m.via.map.ptr[1].key, "b", 1);
+    assert_str(m.via.map.ptr[2].key, "c", 1);
+    assert_str(m.via.map.ptr[3].key, "request_id", 10);
+    assert_str(m.via.map.ptr[3].val, "r-1", 3);
+    assert_str(m.via.map.ptr[4].key, "n", 1);
+    assert_true(m.via.map.ptr[4].val.via.u64 == 5);
+    msgpack_unpacked_destroy(&u);
+    plume_record_view_t v;
+    assert_true(plume_record_read(rec, size, &v));
+    assert_int_equal(v.nfields, 5);
+    free(rec);
+
+    /* extras alone, and extras with a breadcrumb's category */
+    plume_record_extra_t z = {.pairs = pairs, .pairs_len = plen, .npairs = np,
+                              .breadcrumb = true, .category = "ui"};
+    rec = make_x(6, PLUME_LEVEL_INFO, NULL, NULL, 0, &z, &size);
+    a = unpack_n(&u, rec, size, 5);
+    assert_int_equal(a.via.array.ptr[3].via.map.size, 2);
+    assert_str(a.via.array.ptr[3].via.map.ptr[0].key, "request_id", 10);
+    assert_str(a.via.array.ptr[4], "ui", 2);
+    msgpack_unpacked_destroy(&u);
+    free(rec);
+    free(pairs);
+}
+
+/* 15 entries take a fixmap header, 16 a map16, counting the extras. */
+static void extra_pairs_map_header_boundary(void **state)
+{
+    (void)state;
+    plume_field_t f[10], s[16];
+    char fk[10][4], sk[16][4];
+    for (int i = 0; i < 10; i++) {
+        snprintf(fk[i], sizeof(fk[i]), "f%d", i);
+        f[i] = plume_i64(fk[i], i);
+    }
+    for (int i = 0; i < 16; i++) {
+        snprintf(sk[i], sizeof(sk[i]), "s%d", i);
+        s[i] = plume_i64(sk[i], 100 + i);
+    }
+    const struct {
+        size_t nfields, nextra;
+        uint8_t header[3];
+        size_t header_len;
+    } cases[] = {
+        {10, 5, {0x8f}, 1},
+        {10, 6, {0xde, 0x00, 0x10}, 3},
+        {0, 15, {0x8f}, 1},
+        {0, 16, {0xde, 0x00, 0x10}, 3},
+        {10, 0, {0x8a}, 1},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        uint32_t plen, np;
+        uint8_t *pairs = pairs_of(s, cases[c].nextra, &plen, &np);
+        plume_record_extra_t x = {.pairs = pairs, .pairs_len = plen, .npairs = np};
+        size_t size;
+        uint8_t *rec = make_x(9, PLUME_LEVEL_INFO, "m", f, cases[c].nfields, &x, &size);
+        plume_record_view_t v;
+        assert_true(plume_record_read(rec, size, &v));
+        size_t total = cases[c].nfields + cases[c].nextra;
+        assert_int_equal(v.nfields, total);
+        assert_memory_equal(v.fields, cases[c].header, cases[c].header_len);
+        msgpack_unpacked u;
+        msgpack_object a = unpack_n(&u, rec, size, 4);
+        msgpack_object m = a.via.array.ptr[3];
+        assert_int_equal(m.via.map.size, total);
+        for (size_t i = 0; i < total; i++) {
+            bool own = i < cases[c].nfields;
+            size_t j = own ? i : i - cases[c].nfields;
+            const char *key = own ? fk[j] : sk[j];
+            assert_str(m.via.map.ptr[i].key, key, strlen(key));
+            assert_true(m.via.map.ptr[i].val.via.i64 == (int64_t)(own ? j : 100 + j));
+        }
+        msgpack_unpacked_destroy(&u);
+        free(rec);
+        free(pairs);
+    }
+}
+
+static void malformed_breadcrumbs_refused(void **state)
+{
+    (void)state;
+    plume_field_t f[] = {plume_i64("a", 1)};
+    plume_record_extra_t x = {.breadcrumb = true, .category = "db"};
+    size_t size;
+    uint8_t *rec = make_x(5, PLUME_LEVEL_INFO, "m", f, 1, &x, &size);
+    plume_record_view_t v;
+    assert_true(plume_record_read(rec, size, &v));
+    for (size_t cut = 0; cut < size; cut++)
+        assert_false(plume_record_read(rec, cut, &v)); /* every truncation */
+    /* the category "db" (0xa2 'd' 'b') is the last 3 bytes */
+    size_t cat = size - 3;
+    assert_int_equal(rec[cat], 0xa2);
+    uint8_t bad[64];
+    /* a 5th element that is neither str nor nil */
+    const uint8_t others[][5] = {{0x01}, {0xc3}, {0x80}, {0x90}, {0xc4, 0x00}, {0xca}};
+    const size_t others_len[] = {1, 1, 1, 1, 2, 5}; /* int, true, map, array, bin, float */
+    for (size_t i = 0; i < sizeof(others_len) / sizeof(others_len[0]); i++) {
+        memcpy(bad, rec, cat);
+        memcpy(bad + cat, others[i], others_len[i]);
+        assert_false(plume_record_read(bad, cat + others_len[i], &v));
+    }
+    /* bytes after the category */
+    memcpy(bad, rec, size);
+    bad[size] = 0xc0;
+    assert_false(plume_record_read(bad, size + 1, &v));
+    memcpy(bad, rec, cat);
+    bad[cat] = 0xc0; /* nil category */
+    bad[cat + 1] = 0xc0;
+    assert_true(plume_record_read(bad, cat + 1, &v));
+    assert_false(plume_record_read(bad, cat + 2, &v));
+    /* an array header claiming 6 elements: one is missing */
+    memcpy(bad, rec, size);
+    bad[0] = 0x96;
+    assert_false(plume_record_read(bad, size, &v));
+    free(rec);
+    size_t lsize;
+    uint8_t *log = make(5, PLUME_LEVEL_INFO, "m", f, 1, &lsize);
+    memcpy(bad, log, lsize);
+    bad[0] = 0x95; /* a log record claiming a 5th element */
+    assert_false(plume_record_read(bad, lsize, &v));
+    free(log);
 }
 
 int main(void)
@@ -194,6 +464,10 @@ int main(void)
         cmocka_unit_test(no_message_no_fields),
         cmocka_unit_test(lengths_caps_and_limits),
         cmocka_unit_test(malformed_records_refused),
+        cmocka_unit_test(breadcrumb_round_trip),
+        cmocka_unit_test(extra_pairs_appended),
+        cmocka_unit_test(extra_pairs_map_header_boundary),
+        cmocka_unit_test(malformed_breadcrumbs_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
