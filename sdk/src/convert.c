@@ -127,8 +127,13 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
         if (plume_crumbs_write(&c->crumbs, r->stamp, &c->crumb_array) > 0) {
             plume_mp_reader_t rd;
             plume_mp_reader_init(&rd, c->crumb_array.data, c->crumb_array.len);
+            size_t mark = b->len;
             plume_buf_append(b, ",\"breadcrumbs\":", 15);
-            plume_json_write_mp(b, &rd);
+            if (!plume_json_write_mp(b, &rd) && !b->failed) {
+                b->len = mark; /* cannot happen (crumbs.c writes scalars only): no
+                                * half array in the event */
+                c->bad_records++;
+            }
         }
     }
     plume_buf_append(b, "}", 1);

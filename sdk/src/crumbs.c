@@ -41,7 +41,7 @@ static size_t utf8_cut(const char *s, size_t n, size_t cap)
 }
 
 /* The bytes of the leading pairs of `fields` (a map) that fit in `cap`;
- * *kept is their count. */
+ * *kept is their count. Stops at the first pair that is not str -> scalar. */
 static size_t pairs_prefix(const uint8_t *fields, size_t len, size_t cap, uint32_t *kept)
 {
     plume_mp_reader_t rd;
@@ -53,7 +53,12 @@ static size_t pairs_prefix(const uint8_t *fields, size_t len, size_t cap, uint32
     size_t used = 0;
     for (uint32_t i = 0; i < m.count; i++) {
         const uint8_t *pair = rd.p;
-        if (!plume_mp_skip(&rd) || !plume_mp_skip(&rd))
+        plume_mp_value_t k, v;
+        /* only what a record holds: a str key and a scalar or str value (a
+         * damaged ring must not hand the JSON writer a deep container) */
+        if (!plume_mp_read(&rd, &k) || k.type != PLUME_MP_STR || !plume_mp_read(&rd, &v) ||
+            v.type == PLUME_MP_ARRAY || v.type == PLUME_MP_MAP || v.type == PLUME_MP_EXT ||
+            v.type == PLUME_MP_BIN)
             break;
         size_t n = (size_t)(rd.p - pair);
         if (used + n > cap)
