@@ -89,6 +89,7 @@ class Tally:
         self.min_ns = self.max_ns = None
         self.problems = []
         self.problem_count = 0
+        self.missing_crumb = []  # failed requests whose db breadcrumb is not attached
 
     def problem(self, text):
         self.problem_count += 1
@@ -159,11 +160,16 @@ class Tally:
                 (ev.get("contexts") or {}).get("app", {}).get("name") != "plume-example-service":
             self.problem("request %d: global scope missing: %r" % (rid, ev))
         if msg == "request failed":
-            # its own query's breadcrumb (same thread, just before) must be there
+            # Its own query's breadcrumb (same thread, just before) is there
+            # unless a full ring refused it: noted here, judged in check_run
+            # against the run's breadcrumb drops.
             crumbs = ev.get("breadcrumbs") or []
             if not any(c.get("category") == "db" and (c.get("data") or {}).get("request") == rid
                        for c in crumbs):
-                self.problem("request %d failed without its db breadcrumb: %r" % (rid, crumbs[-3:]))
+                self.missing_crumb.append(rid)
+            stamps = [c.get("timestamp") for c in crumbs]
+            if stamps != sorted(stamps) or any(c.get("timestamp", "") > ev["_time"] for c in crumbs):
+                self.problem("request %d: breadcrumbs out of order or after the error" % rid)
         elif "breadcrumbs" in ev:
             self.problem("request %d: breadcrumbs on a %s event" % (rid, ev.get("level")))
         want_msg, status, ms, path = expected_request(rid)
@@ -268,6 +274,9 @@ class SdkExampleTest(unittest.TestCase):
         v = rx.violations
         self.assertEqual(v[:8], [], "%d requests/events the real service would refuse" % len(v))
         self.assertEqual(tally.problems, [], "%d events are wrong" % tally.problem_count)
+        if c["breadcrumbs_dropped"] == 0 and c["dropped_ring_full"] == 0:
+            self.assertEqual(tally.missing_crumb[:10], [],
+                             "failed requests without their db breadcrumb, with nothing dropped")
 
         n, threads = tally.n, tally.threads
         dups = [(w, w * n + i, k) for w in range(threads)
@@ -345,6 +354,22 @@ class SdkExampleTest(unittest.TestCase):
         rx = self.start_receiver(store=False, on_events=tally)
         run = self.run_example(rx, requests, threads)
         self.check_run(rx, tally, run)
+
+    def test_errors_carry_their_breadcrumbs_when_nothing_is_dropped(self):
+        # 2 x 2000 requests: 4000 records per thread, well inside a 1 MiB ring,
+        # so nothing can be dropped and every failed request must carry the
+        # breadcrumb its own query left just before.
+        requests, threads = 2_000, 2
+        tally = Tally(requests, threads)
+        rx = self.start_receiver(store=False, on_events=tally)
+        run = self.run_example(rx, requests, threads)
+        self.check_run(rx, tally, run)
+        self.assertEqual((run.counts["dropped_ring_full"], run.counts["breadcrumbs_dropped"]), (0, 0),
+                         str(run))
+        failed = sum(1 for w in range(threads) for i in range(requests)
+                     if (w * requests + i) % 97 == 0)
+        self.assertGreater(failed, 0)
+        self.assertEqual(tally.missing_crumb, [])
 
     def test_retries_after_503_do_not_duplicate(self):
         requests, threads = 20_000, 2
