@@ -6,6 +6,7 @@
  * for the barrier and the answer's delay, and sends it. Requests it cannot
  * frame (oversized, bad Content-Length, chunked) end the connection. */
 #include "http_test_server.h"
+#include "compress.h"
 #include "test_support.h"
 #include <cmocka.h>
 
@@ -545,4 +546,22 @@ int plume_test_http_refusing_port(int *fd)
     }
     *fd = sfd;
     return ntohs(a.sin_port);
+}
+
+char *plume_test_http_server_ndjson(plume_test_http_server_t *s, int *lines)
+{
+    plume_buf_t all;
+    plume_buf_init(&all, 0);
+    for (int i = 0; i < plume_test_http_server_requests(s); i++) {
+        const plume_test_http_record_t *r = plume_test_http_server_record(s, i);
+        assert_true(plume_decompress(PLUME_CODEC_ZSTD, r->body, r->body_len, &all));
+    }
+    if (lines) {
+        *lines = 0;
+        for (size_t k = 0; k < all.len; k++)
+            *lines += all.data[k] == '\n';
+    }
+    plume_buf_append_byte(&all, '\0');
+    assert_false(all.failed);
+    return (char *)all.data;
 }

@@ -110,6 +110,12 @@ bool plume_test_http_server_wait_requests(plume_test_http_server_t *s, int n, in
 bool plume_test_http_record_header(const plume_test_http_record_t *r, const char *name, char *out,
                                    size_t cap);
 
+/* Every request body so far, zstd-decompressed (as an Axiom sink sends them)
+ * and concatenated, NUL-terminated (the caller frees it); *lines (may be
+ * NULL) gets the number of LF bytes. Fails the running test when a body does
+ * not decompress. */
+char *plume_test_http_server_ndjson(plume_test_http_server_t *s, int *lines);
+
 /* Binds a socket on 127.0.0.1 without listening: connecting to its port is
  * refused and nobody else can take the port while it is open. Returns the
  * port and stores the socket in *fd (the caller closes it), or -1. */

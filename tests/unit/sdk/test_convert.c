@@ -13,22 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress.h"
 #include "http_test_server.h"
 #include "plume/plume.h"
-
-/* Every line of every request body (zstd NDJSON), concatenated. */
-static char *received_text(plume_test_http_server_t *srv)
-{
-    plume_buf_t all;
-    plume_buf_init(&all, 0);
-    for (int i = 0; i < plume_test_http_server_requests(srv); i++) {
-        const plume_test_http_record_t *r = plume_test_http_server_record(srv, i);
-        assert_true(plume_decompress(PLUME_CODEC_ZSTD, r->body, r->body_len, &all));
-    }
-    plume_buf_append_byte(&all, '\0');
-    return (char *)all.data;
-}
 
 /* The received line whose message is `message` (a copy; NULL when none). */
 static char *line_with(const char *text, const char *message)
@@ -109,7 +95,7 @@ static void breadcrumbs_and_scope(void **state)
     PLUME_INFO("later");
     assert_int_equal(plume_flush(20000), PLUME_OK);
 
-    char *text = received_text(srv);
+    char *text = plume_test_http_server_ndjson(srv, NULL);
     char *boom = line_with(text, "boom");
     assert_non_null(boom);
     static const char *const boom_parts[] = {

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress.h"
 #include "http_test_server.h"
 #include "plume/plume.h"
 #include "sdk_state.h"
@@ -45,26 +44,6 @@ static void misuse(void **state)
     plume_stats(&after);
     assert_true(after.calls_not_running == before.calls_not_running + 1);
     plume_stats(NULL); /* allowed */
-}
-
-/* Every line of every request body (zstd NDJSON), concatenated. */
-static char *received_lines(plume_test_http_server_t *srv, int *lines)
-{
-    plume_buf_t all;
-    plume_buf_init(&all, 0);
-    *lines = 0;
-    for (int i = 0; i < plume_test_http_server_requests(srv); i++) {
-        const plume_test_http_record_t *r = plume_test_http_server_record(srv, i);
-        plume_buf_t plain;
-        plume_buf_init(&plain, 0);
-        assert_true(plume_decompress(PLUME_CODEC_ZSTD, r->body, r->body_len, &plain));
-        for (size_t k = 0; k < plain.len; k++)
-            *lines += plain.data[k] == '\n';
-        plume_buf_append(&all, plain.data, plain.len);
-        plume_buf_free(&plain);
-    }
-    plume_buf_append_byte(&all, '\0');
-    return (char *)all.data;
 }
 
 static void *log_some(void *arg)
@@ -98,7 +77,7 @@ static void events_reach_axiom(void **state)
     assert_int_equal(plume_flush(20000), PLUME_OK);
 
     int lines = 0;
-    char *text = received_lines(srv, &lines);
+    char *text = plume_test_http_server_ndjson(srv, &lines);
     assert_int_equal(lines, 1001);
     assert_non_null(strstr(text, "\"message\":\"last one\""));
     assert_non_null(strstr(text, "\"final\":true"));
