@@ -57,9 +57,9 @@ static inline uint64_t bench_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Start of a timed region: the lfence before keeps earlier work out of it,
- * the one after keeps the timed work from starting before the read. */
-static inline uint64_t bench_ticks_begin(void)
+/* A TSC read fenced on both sides (lfence is dispatch-serialising on Intel
+ * and on AMD with Linux's default setting). */
+static inline uint64_t bench_ticks_fenced(void)
 {
 #if defined(__x86_64__)
     uint32_t lo, hi;
@@ -70,19 +70,13 @@ static inline uint64_t bench_ticks_begin(void)
 #endif
 }
 
+/* Start of a timed region: the lfence before keeps earlier work out of it,
+ * the one after keeps the timed work from starting before the read. */
+static inline uint64_t bench_ticks_begin(void) { return bench_ticks_fenced(); }
+
 /* End of a timed region: the lfence before waits for the timed work to
- * finish (dispatch-serialising on Intel and on AMD with Linux's default
- * setting); the one after keeps later work out. */
-static inline uint64_t bench_ticks_end(void)
-{
-#if defined(__x86_64__)
-    uint32_t lo, hi;
-    __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi)::"memory");
-    return ((uint64_t)hi << 32) | lo;
-#else
-    return bench_mono_ns();
-#endif
-}
+ * finish; the one after keeps later work out. */
+static inline uint64_t bench_ticks_end(void) { return bench_ticks_fenced(); }
 
 /* Unfenced read for the pacing loop (cheap; order does not matter there). */
 static inline uint64_t bench_ticks_now(void)

@@ -25,10 +25,11 @@ SUSTAINED_SECONDS (default 5).
 Usage: bench_sdk.py BUILD_DIR
 """
 import os
-import signal
 import subprocess
 import sys
 import tempfile
+
+from bench_receiver_proc import start_receiver, stop_receiver
 
 # Targets from issue 3 (this machine).
 TARGET_P50_NS = 25
@@ -75,35 +76,6 @@ def parse_result(out, prefix):
                 except ValueError:
                     res[k] = v
         return res
-    return None
-
-
-def start_receiver(build):
-    receiver = os.path.join(build, "tests", "bench", "bench_receiver")
-    try:
-        recv = subprocess.Popen([receiver, "--port", "0", "--token", "bench-token",
-                                 "--dataset", "bench"], stdout=subprocess.PIPE, text=True)
-    except OSError as e:
-        raise RuntimeError("cannot start %s: %s" % (receiver, e))
-    line = recv.stdout.readline()
-    if not line.strip().isdigit():
-        recv.kill()
-        recv.wait()
-        raise RuntimeError("bench_receiver did not print its port (got %r)" % line)
-    return recv, int(line)
-
-
-def stop_receiver(recv):
-    """SIGTERM, then the totals from its last line as a dict, or None."""
-    recv.send_signal(signal.SIGTERM)
-    try:
-        out, _ = recv.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        recv.kill()
-        out, _ = recv.communicate()
-    for line in reversed(out.splitlines()):
-        if line.startswith("bench_receiver:"):
-            return {k: int(v) for k, v in (kv.split("=", 1) for kv in line.split()[1:])}
     return None
 
 

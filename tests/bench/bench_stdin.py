@@ -17,12 +17,13 @@ Usage: bench_stdin.py BUILD_DIR [LINES [ROUNDS]]
 """
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from bench_receiver_proc import start_receiver, stop_receiver
 
 
 def generate(path, n):
@@ -70,35 +71,16 @@ def run_agent(argv, stdin_path, env, tmp, timeout):
     return proc.returncode, usage, stderr
 
 
-def stop_receiver(recv):
-    """Sends SIGTERM to bench_receiver and returns the totals from its final
-    line as a dict (requests, events, bytes_in, bytes_decoded, rejected), or
-    None if it printed none."""
-    recv.send_signal(signal.SIGTERM)
-    try:
-        out, _ = recv.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        recv.kill()
-        out, _ = recv.communicate()
-    for line in reversed(out.splitlines()):
-        if line.startswith("bench_receiver:"):
-            return {k: int(v) for k, v in (kv.split("=", 1) for kv in line.split()[1:])}
-    return None
-
-
 def run_round(build, data, n, tmp):
     """One end-to-end run: a fresh receiver and data_dir, the agent on `data`.
     Returns a dict of the figures, or exits with a message on any failure."""
     agent = os.path.join(build, "plume-agent")
-    receiver = os.path.join(build, "tests", "bench", "bench_receiver")
     data_dir = tempfile.mkdtemp(prefix="data-", dir=tmp)
-    recv = subprocess.Popen([receiver, "--port", "0", "--token", "bench-token",
-                             "--dataset", "bench"], stdout=subprocess.PIPE, text=True)
     try:
-        line = recv.stdout.readline()
-        if not line.strip().isdigit():
-            sys.exit("bench_receiver did not print its port (got %r)" % line)
-        port = int(line)
+        recv, port = start_receiver(build)
+    except RuntimeError as e:
+        sys.exit(str(e))
+    try:
         cfg = os.path.join(tmp, "agent.toml")
         with open(cfg, "w") as f:
             f.write('[agent]\ndata_dir = "%s"\nlog_level = "warn"\n'
