@@ -235,16 +235,21 @@ PLUME_API extern int plume_min_level_;
 #define PLUME_COMPILE_MIN_LEVEL PLUME_LEVEL_TRACE
 #endif
 
+/* The field list of the macros below: the fields are built on the caller's
+ * stack and passed by pointer and count. (The leading placeholder element
+ * keeps the array non-empty without extensions; it is skipped.) */
+#define PLUME_FIELDS_DECLARE_(...)                                                             \
+    const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__}
+#define PLUME_FIELDS_ARGS_ plume_fields_ + 1, sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1
+
 /* PLUME_LOG(level, "message", plume_str("k", v), ...): the level checks come
- * first, then the fields are built on the stack and passed by pointer. (The
- * leading placeholder element keeps the array non-empty without extensions.) */
+ * first, then the fields are built. */
 #define PLUME_LOG(level, msg, ...)                                                             \
     do {                                                                                       \
         if ((int)(level) >= (int)PLUME_COMPILE_MIN_LEVEL &&                                    \
             (int)(level) >= __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED)) {            \
-            const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__};           \
-            plume_log((level), (msg), plume_fields_ + 1,                                       \
-                      sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1);                   \
+            PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                \
+            plume_log((level), (msg), PLUME_FIELDS_ARGS_);                                     \
         }                                                                                      \
     } while (0)
 #define PLUME_TRACE(msg, ...) PLUME_LOG(PLUME_LEVEL_TRACE, msg, ##__VA_ARGS__)
@@ -269,9 +274,8 @@ PLUME_API void plume_breadcrumb(const char *category, const char *message,
 /* PLUME_BREADCRUMB("http", "GET /api", plume_i64("status", 200), ...) */
 #define PLUME_BREADCRUMB(category, msg, ...)                                                   \
     do {                                                                                       \
-        const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__};               \
-        plume_breadcrumb((category), (msg), plume_fields_ + 1,                                 \
-                         sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1);                \
+        PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
+        plume_breadcrumb((category), (msg), PLUME_FIELDS_ARGS_);                               \
     } while (0)
 
 /* ---- scope ---- */
@@ -303,9 +307,8 @@ PLUME_API void plume_scope_pop(void);
 /* PLUME_SCOPE_PUSH(plume_str("request_id", id), ...) */
 #define PLUME_SCOPE_PUSH(...)                                                                  \
     do {                                                                                       \
-        const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__};               \
-        (void)plume_scope_push(plume_fields_ + 1,                                              \
-                               sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1);          \
+        PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
+        (void)plume_scope_push(PLUME_FIELDS_ARGS_);                                            \
     } while (0)
 
 #ifdef __cplusplus
