@@ -85,64 +85,53 @@ static inline bool word_has_special(uint64_t x)
 #undef HAS_ZERO
 }
 
-static void put_u_escape(plume_buf_t *b, uint32_t cp)
+/* Where to cut p[0..n) at or before `at` so that no sequence
+ * plume_json_utf8_next() reads as one (valid, or a maximal ill-formed
+ * prefix) is split: before the lead byte when p[at] continues a sequence
+ * that starts at most 3 bytes earlier. Returns n when at >= n. */
+static size_t utf8_safe_cut(const uint8_t *p, size_t n, size_t at)
 {
-    char e[6] = {'\\', 'u', hex_digits[(cp >> 12) & 15], hex_digits[(cp >> 8) & 15],
-                 hex_digits[(cp >> 4) & 15], hex_digits[cp & 15]};
-    plume_buf_append(b, e, 6);
+    if (at >= n)
+        return n;
+    size_t cut = at;
+    for (int back = 0; back < 3 && cut > 0 && (p[cut] & 0xc0) == 0x80; back++)
+        cut--;
+    return (p[cut] & 0xc0) == 0x80 ? at : cut;
 }
 
-/* The scan: a run of bytes that need no escaping is appended in one call
- * when an escape (or the end) is reached. Whole 8-byte words of plain ASCII
- * are skipped with one test each. */
+/* Input bytes escaped per step: the output room reserved is 6 times this, so
+ * a huge string does not make the buffer grow to 6 times its size. */
+#define ESCAPE_CHUNK 4096
+
+/* plume_json_escape_raw() into the buffer a chunk at a time. Near the
+ * buffer's maximum, where the worst case no longer fits, it goes on one
+ * character at a time, so that text whose escaped form still fits exactly
+ * is written, and the rest fails the buffer as every append does. */
 void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n)
 {
-    if (n == 0)
-        return; /* s may be NULL then */
-    const uint8_t *p = (const uint8_t *)s, *end = p + n, *run = p;
-    while (p < end) {
-        while (end - p >= 8) {
-            uint64_t x;
-            memcpy(&x, p, 8);
-            if (word_has_special(x))
-                break;
-            p += 8;
-        }
-        if (p >= end)
+    const uint8_t *p = (const uint8_t *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = utf8_safe_cut(p, n, i + ESCAPE_CHUNK);
+        size_t need = 6 * (end - i);
+        if (need > b->max - b->len)
             break;
-        uint8_t c = *p;
-        if (c < 0x80) {
-            char e = ascii_escape[c];
-            if (!e) {
-                p++;
-                continue;
-            }
-            plume_buf_append(b, run, (size_t)(p - run));
-            if (e == 'u') {
-                put_u_escape(b, c);
-            } else {
-                char pair[2] = {'\\', e};
-                plume_buf_append(b, pair, 2);
-            }
-            run = ++p;
-            continue;
-        }
-        uint32_t cp;
-        int len = plume_json_utf8_next(p, (size_t)(end - p), &cp);
-        if (len > 0 && !plume_json_cp_unsafe(cp)) {
-            p += len;
-            continue;
-        }
-        plume_buf_append(b, run, (size_t)(p - run));
-        put_u_escape(b, len > 0 ? cp : 0xfffd);
-        p += len > 0 ? len : -len;
-        run = p;
+        if (!plume_buf_reserve(b, need))
+            return; /* out of memory: failed is set */
+        b->len += plume_json_escape_raw((char *)b->data + b->len, s + i, end - i);
+        i = end;
     }
-    plume_buf_append(b, run, (size_t)(p - run));
+    while (i < n && !b->failed) {
+        size_t end = utf8_safe_cut(p, n, i + 4);
+        char piece[6 * 4];
+        plume_buf_append(b, piece, plume_json_escape_raw(piece, s + i, end - i));
+        i = end;
+    }
 }
 
-/* The same escaping into raw memory (see json_write.h): a clean run is one
- * memcpy, escapes are written in place. */
+/* The escaping itself (see json_write.h): whole 8-byte words of plain ASCII
+ * are skipped with one test each, a clean run is one memcpy, escapes are
+ * written in place. */
 size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;

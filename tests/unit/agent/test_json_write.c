@@ -172,6 +172,54 @@ static void string_matches_reference(void **state)
     assert_memory_equal(worst, "\\u0001\\u0002\\ufffd\\u007f", 24);
 }
 
+/* Strings longer than the writer's chunk (4096 input bytes), with multi-byte
+ * and invalid sequences at every position around the chunk edges, and
+ * buffers whose maximum is anywhere near the escaped length: the text is the
+ * reference's, written whole when it fits exactly, else the buffer fails. */
+static void long_strings_and_tight_buffers(void **state)
+{
+    (void)state;
+    static const uint8_t pieces[][4] = {{0xc3, 0xa9}, {0xe2, 0x82, 0xac}, {0xf0, 0x9f, 0x98, 0x80},
+                                        {0xe2, 0x82}, {0x80}, {'"'}, {0x01}};
+    static const size_t piece_len[] = {2, 3, 4, 2, 1, 1, 1};
+    uint8_t in[9000];
+    for (size_t shift = 0; shift < 8; shift++) {
+        for (size_t k = 0; k < 7; k++) {
+            memset(in, 'a', sizeof(in));
+            for (size_t at = 4090 + shift; at + 4 < sizeof(in); at += 4096)
+                memcpy(in + at, pieces[k], piece_len[k]);
+            plume_buf_t got, want;
+            plume_buf_init(&got, 0);
+            plume_buf_init(&want, 0);
+            plume_json_write_str(&got, (const char *)in, sizeof(in));
+            ref_escape(&want, in, sizeof(in));
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, got.len);
+            plume_buf_free(&got);
+            plume_buf_free(&want);
+        }
+    }
+    const char *text = "ab\"c\xc3\xa9" "d\x01\xe2\x82\xac\xff";
+    plume_buf_t full;
+    plume_buf_init(&full, 0);
+    plume_json_write_escaped(&full, text, strlen(text));
+    for (size_t max = 1; max <= full.len + 3; max++) {
+        plume_buf_t b;
+        plume_buf_init(&b, max);
+        plume_json_write_escaped(&b, text, strlen(text));
+        if (max >= full.len) {
+            assert_false(b.failed);
+            assert_int_equal(b.len, full.len);
+            assert_memory_equal(b.data, full.data, full.len);
+        } else {
+            assert_true(b.failed);
+            assert_true(b.len <= max);
+        }
+        plume_buf_free(&b);
+    }
+    plume_buf_free(&full);
+}
+
 static void scalars(void **state)
 {
     (void)state;
@@ -474,6 +522,7 @@ int main(void)
         cmocka_unit_test(string_escapes),
         cmocka_unit_test(string_utf8),
         cmocka_unit_test(string_matches_reference),
+        cmocka_unit_test(long_strings_and_tight_buffers),
         cmocka_unit_test(scalars),
         cmocka_unit_test(floats),
         cmocka_unit_test(bin_and_ext),
