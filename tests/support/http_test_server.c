@@ -565,3 +565,14 @@ char *plume_test_http_server_ndjson(plume_test_http_server_t *s, int *lines)
     assert_false(all.failed);
     return (char *)all.data;
 }
+
+plume_test_http_server_t *plume_test_http_server_answering(int status, const char *text,
+                                                           char *url, size_t cap)
+{
+    plume_test_http_server_t *srv = plume_test_http_server_start();
+    assert_non_null(srv);
+    plume_test_http_answer_t answer = {.status = status, .text = text};
+    assert_true(plume_test_http_server_script(srv, &answer, 1));
+    plume_test_http_server_url(srv, "", url, cap);
+    return srv;
+}

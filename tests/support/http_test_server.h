@@ -110,6 +110,12 @@ bool plume_test_http_server_wait_requests(plume_test_http_server_t *s, int n, in
 bool plume_test_http_record_header(const plume_test_http_record_t *r, const char *name, char *out,
                                    size_t cap);
 
+/* Starts a server that answers every request with `status` and body `text`,
+ * and writes its base URL ("http://127.0.0.1:PORT") to url. Fails the
+ * running test when it cannot. */
+plume_test_http_server_t *plume_test_http_server_answering(int status, const char *text,
+                                                           char *url, size_t cap);
+
 /* Every request body so far, zstd-decompressed (as an Axiom sink sends them)
  * and concatenated, NUL-terminated (the caller frees it); *lines (may be
  * NULL) gets the number of LF bytes. Fails the running test when a body does

@@ -61,11 +61,9 @@ static void breadcrumbs_and_scope(void **state)
 {
     (void)state;
     char *dir = plume_test_mkdtemp();
-    plume_test_http_server_t *srv = plume_test_http_server_start();
-    plume_test_http_answer_t ok = {.status = 200, .text = "{\"ingested\":1,\"failed\":0}"};
-    assert_true(plume_test_http_server_script(srv, &ok, 1));
     char url[256];
-    plume_test_http_server_url(srv, "", url, sizeof(url));
+    plume_test_http_server_t *srv = plume_test_http_server_answering(
+        200, "{\"ingested\":1,\"failed\":0}", url, sizeof(url));
     plume_options_t *o = plume_options_new();
     assert_non_null(o);
     plume_options_set_axiom_url(o, url);

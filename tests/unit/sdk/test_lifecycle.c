@@ -59,11 +59,9 @@ static void events_reach_axiom(void **state)
 {
     (void)state;
     char *dir = plume_test_mkdtemp();
-    plume_test_http_server_t *srv = plume_test_http_server_start();
-    plume_test_http_answer_t ok = {.status = 200, .text = "{\"ingested\":1,\"failed\":0}"};
-    assert_true(plume_test_http_server_script(srv, &ok, 1));
     char url[256];
-    plume_test_http_server_url(srv, "", url, sizeof(url));
+    plume_test_http_server_t *srv = plume_test_http_server_answering(
+        200, "{\"ingested\":1,\"failed\":0}", url, sizeof(url));
     assert_int_equal(plume_init(options_for(url, dir)), PLUME_OK);
     assert_int_equal(plume_init(plume_options_new()), PLUME_EALREADY);
 
@@ -112,11 +110,8 @@ static void shutdown_keeps_undelivered(void **state)
 {
     (void)state;
     char *dir = plume_test_mkdtemp();
-    plume_test_http_server_t *srv = plume_test_http_server_start();
-    plume_test_http_answer_t fail = {.status = 500, .text = "down"};
-    assert_true(plume_test_http_server_script(srv, &fail, 1));
     char url[256];
-    plume_test_http_server_url(srv, "", url, sizeof(url));
+    plume_test_http_server_t *srv = plume_test_http_server_answering(500, "down", url, sizeof(url));
     assert_int_equal(plume_init(options_for(url, dir)), PLUME_OK);
     PLUME_ERROR("will wait in the outbox");
     assert_int_equal(plume_flush(300), PLUME_ETIMEDOUT);

@@ -20,19 +20,27 @@
 #include "record.h"
 #include "record_json.h"
 
-/* Measures and writes a record into a fresh buffer with a guard byte after
- * it; returns the buffer (caller frees) and its size. */
-static uint8_t *make(uint64_t stamp, plume_level_t level, const char *msg, const plume_field_t *f,
-                     size_t n, size_t *size)
+/* Measures and writes a record (with extras x, may be NULL) into a fresh
+ * buffer with a guard byte after it; returns the buffer (caller frees) and
+ * its size. */
+static uint8_t *make_x(uint64_t stamp, plume_level_t level, const char *msg,
+                       const plume_field_t *f, size_t n, const plume_record_extra_t *x,
+                       size_t *size)
 {
     plume_record_lens_t lens;
-    *size = plume_record_measure(msg, f, n, NULL, &lens);
+    *size = plume_record_measure(msg, f, n, x, &lens);
     uint8_t *buf = malloc(*size + 1);
     assert_non_null(buf);
     buf[*size] = 0x5a;
-    plume_record_write(buf, stamp, level, msg, f, NULL, &lens);
+    plume_record_write(buf, stamp, level, msg, f, x, &lens);
     assert_int_equal(buf[*size], 0x5a); /* wrote no more than measured */
     return buf;
+}
+
+static uint8_t *make(uint64_t stamp, plume_level_t level, const char *msg, const plume_field_t *f,
+                     size_t n, size_t *size)
+{
+    return make_x(stamp, level, msg, f, n, NULL, size);
 }
 
 /* Decodes with msgpack-c: exactly one object spanning all n bytes. */
@@ -212,21 +220,6 @@ static void malformed_records_refused(void **state)
 }
 
 /* ---- breadcrumb records and extra pairs ---- */
-
-/* make() with extras (and the same guard byte). */
-static uint8_t *make_x(uint64_t stamp, plume_level_t level, const char *msg,
-                       const plume_field_t *f, size_t n, const plume_record_extra_t *x,
-                       size_t *size)
-{
-    plume_record_lens_t lens;
-    *size = plume_record_measure(msg, f, n, x, &lens);
-    uint8_t *buf = malloc(*size + 1);
-    assert_non_null(buf);
-    buf[*size] = 0x5a;
-    plume_record_write(buf, stamp, level, msg, f, x, &lens);
-    assert_int_equal(buf[*size], 0x5a); /* wrote no more than measured */
-    return buf;
-}
 
 /* Decodes with msgpack-c: one array of `elements` spanning all n bytes. */
 static msgpack_object unpack_n(msgpack_unpacked *u, const uint8_t *p, size_t n, uint32_t elements)
