@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "plume/plume.h"
 #include "record.h"
-#include "scope.h"
+#include "overlay.h"
 #include "sdk_state.h"
 #include "thread.h"
 
@@ -119,7 +119,7 @@ static void put_record(plume_level_t level, const char *message, const plume_fie
     t->busy = 0;
     /* The worker polls; it is woken early for errors and for a filling ring
      * (a cache miss on the consumer's position, so only every N records). */
-    if (level >= PLUME_LEVEL_ERROR && !(extra && extra->breadcrumb)) {
+    if (level >= PLUME_LEVEL_ERROR) { /* breadcrumbs are info: never here */
         plume_sdk_wake();
     } else if (++t->since_fill_check >= PLUME_FILL_CHECK_EVERY) {
         t->since_fill_check = 0;

@@ -128,7 +128,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* The pipeline: the Axiom sink when dataset and token are set. */
 /* The log calls' wake-ups: clear the counter; the loop turn then drains. */
 static void on_wake(plume_loop_t *l, int fd, unsigned events, void *arg)
 {
@@ -140,6 +139,7 @@ static void on_wake(plume_loop_t *l, int fd, unsigned events, void *arg)
     (void)r;
 }
 
+/* The pipeline: the Axiom sink when dataset and token are set. */
 static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *err, size_t errlen)
 {
     if (!plume_config_load(&w->cfg, NULL, err, errlen))
