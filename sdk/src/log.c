@@ -78,8 +78,9 @@ static bool sampled_out(void)
 
 /* The common path of a log call and a breadcrumb once the thread may write:
  * the record into the thread's ring, or a counted drop. */
-static void put_record(plume_level_t level, const char *message, const plume_field_t *fields,
-                       size_t nfields, const plume_record_extra_t *extra)
+static void put_record(plume_level_t level, const char *message, unsigned message_size,
+                       const plume_field_t *fields, size_t nfields,
+                       const plume_record_extra_t *extra)
 {
     /* The stamp first: rdtsc takes ~25 cycles to deliver, which the CPU
      * overlaps with the measuring below instead of waiting for it at the
@@ -101,7 +102,7 @@ static void put_record(plume_level_t level, const char *message, const plume_fie
     if (__builtin_expect(t->unreported_drops != 0, 0))
         report_drops(t);
     plume_record_lens_t lens;
-    size_t n = plume_record_measure(message, fields, nfields, extra, &lens);
+    size_t n = plume_record_measure(message, message_size, fields, nfields, extra, &lens);
     void *p = plume_ring_reserve(t->ring, n);
     if (__builtin_expect(p != NULL, 1)) {
         plume_record_write(p, stamp, level, message, fields, extra, &lens);
@@ -137,8 +138,8 @@ static inline bool running(void)
     return false;
 }
 
-PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
-                         size_t nfields)
+PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsigned message_size,
+                                const plume_field_t *fields, size_t nfields)
 {
     if ((unsigned)level > PLUME_LEVEL_FATAL ||
         (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) || !running())
@@ -148,23 +149,37 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
     /* the thread's scope overlay, read once (a push/pop publishes it in one store) */
     uint64_t state = plume_overlay_state;
     if (__builtin_expect(state == 0, 1)) {
-        put_record(level, message, fields, nfields, NULL);
+        put_record(level, message, message_size, fields, nfields, NULL);
         return;
     }
     atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
     plume_record_extra_t extra = {.pairs = plume_overlay.bytes,
                                   .pairs_len = (uint32_t)(state >> 32),
                                   .npairs = (uint32_t)state};
-    put_record(level, message, fields, nfields, &extra);
+    put_record(level, message, message_size, fields, nfields, &extra);
+}
+
+PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
+                         size_t nfields)
+{
+    plume_log_sized_(level, message, 0, fields, nfields);
+}
+
+PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_size,
+                                       const char *message, unsigned message_size,
+                                       const plume_field_t *fields, size_t nfields)
+{
+    if (!running())
+        return;
+    plume_record_extra_t extra = {
+        .breadcrumb = true, .category = category, .category_size = category_size};
+    put_record(PLUME_LEVEL_INFO, message, message_size, fields, nfields, &extra);
 }
 
 PLUME_API void plume_breadcrumb(const char *category, const char *message,
                                 const plume_field_t *fields, size_t nfields)
 {
-    if (!running())
-        return;
-    plume_record_extra_t extra = {.breadcrumb = true, .category = category};
-    put_record(PLUME_LEVEL_INFO, message, fields, nfields, &extra);
+    plume_breadcrumb_sized_(category, 0, message, 0, fields, nfields);
 }
 
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)

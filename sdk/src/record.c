@@ -79,6 +79,15 @@ static inline void copy_bytes(uint8_t *d, const char *s, size_t n)
     }
 }
 
+/* A string's length capped at `cap`: from its size (strlen + 1, known at the
+ * call site) when the caller had it, else measured. */
+static inline uint32_t sized_strlen(const char *s, unsigned size, size_t cap)
+{
+    if (size)
+        return (uint32_t)(size - 1 < cap ? size - 1 : cap);
+    return (uint32_t)capped_strlen(s, cap);
+}
+
 size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
                                   plume_record_lens_t *lens)
 {
@@ -88,7 +97,7 @@ size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
         const plume_field_t *f = &fields[i];
         if (!f->key)
             continue;
-        uint32_t kl = (uint32_t)capped_strlen(f->key, PLUME_RECORD_MAX_KEY);
+        uint32_t kl = sized_strlen(f->key, f->key_size_, PLUME_RECORD_MAX_KEY);
         lens->index[kept] = (uint16_t)i;
         lens->key[kept] = kl;
         size += str_header_size(kl) + kl;
@@ -116,12 +125,13 @@ size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
     return size;
 }
 
-size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
+size_t plume_record_measure(const char *message, unsigned message_size,
+                            const plume_field_t *fields, size_t nfields,
                             const plume_record_extra_t *extra, plume_record_lens_t *lens)
 {
     size_t size = 1 + 9 + 1; /* array header, stamp, level */
     if (message) {
-        lens->msg = (uint32_t)capped_strlen(message, PLUME_RECORD_MAX_MESSAGE);
+        lens->msg = sized_strlen(message, message_size, PLUME_RECORD_MAX_MESSAGE);
         size += str_header_size(lens->msg) + lens->msg;
     } else {
         lens->msg = 0;
@@ -135,8 +145,8 @@ size_t plume_record_measure(const char *message, const plume_field_t *fields, si
         size += extra->pairs_len;
         if (extra->breadcrumb) {
             if (extra->category) {
-                lens->category =
-                    (uint32_t)capped_strlen(extra->category, PLUME_RECORD_MAX_CATEGORY);
+                lens->category = sized_strlen(extra->category, extra->category_size,
+                                              PLUME_RECORD_MAX_CATEGORY);
                 size += str_header_size(lens->category) + lens->category;
             } else {
                 size += 1; /* nil */
@@ -302,7 +312,7 @@ size_t plume_record_drops(uint8_t *dst, uint64_t stamp, uint64_t dropped)
     static const char msg[] = "plume: events dropped, this thread's ring was full";
     plume_field_t f = plume_u64("dropped", dropped);
     plume_record_lens_t lens;
-    size_t n = plume_record_measure(msg, &f, 1, NULL, &lens);
+    size_t n = plume_record_measure(msg, sizeof(msg), &f, 1, NULL, &lens);
     if (dst)
         plume_record_write(dst, stamp, PLUME_LEVEL_WARN, msg, &f, NULL, &lens);
     return n;

@@ -11,7 +11,8 @@
  *               scope overlay pairs (already encoded, copied as they are)
  *     category] breadcrumbs only (a 5-element array): str or nil
  *
- * The log call measures first (one strlen per string, lengths capped), then
+ * The log call measures first (one strlen per string whose length the call
+ * site did not know at compile time, lengths capped), then
  * writes exactly that many bytes with plain stores: no bounds checks on the
  * hot path, because the room was reserved for the measured size. Strings are
  * cut at their caps (the worker repairs any UTF-8 sequence a cut splits). */
@@ -45,13 +46,16 @@ typedef struct plume_record_extra {
     uint32_t npairs;
     bool breadcrumb;      /* a breadcrumb record: the 5th element is the category */
     const char *category; /* breadcrumbs: may be NULL (written as nil) */
+    unsigned category_size; /* strlen(category) + 1 when the caller knew it, else 0 */
 } plume_record_extra_t;
 
 #define PLUME_RECORD_MAX_CATEGORY 128u
 
 /* Bytes of the record for this call (message may be NULL, extra may be NULL);
- * fills *lens. */
-size_t plume_record_measure(const char *message, const plume_field_t *fields, size_t nfields,
+ * fills *lens. message_size and the fields' key_size_ are strlen + 1 when the
+ * call site knew them (string literals; trusted as given) or 0 (measured). */
+size_t plume_record_measure(const char *message, unsigned message_size,
+                            const plume_field_t *fields, size_t nfields,
                             const plume_record_extra_t *extra, plume_record_lens_t *lens);
 
 /* Writes the record measured into dst (exactly the measured size; the same

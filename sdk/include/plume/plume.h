@@ -154,6 +154,9 @@ typedef enum plume_field_type {
 typedef struct plume_field {
     const char *key;
     plume_field_type_t type;
+    unsigned key_size_; /* strlen(key) + 1 when known at compile time, else 0;
+                         * set by the helpers below (set it again when
+                         * changing key by hand) */
     union {
         const char *s;
         int64_t i;
@@ -166,10 +169,27 @@ typedef struct plume_field {
 /* At most this many fields are kept per call; the rest are left out. */
 #define PLUME_MAX_FIELDS 32
 
+/* strlen(s) + 1 when the compiler knows it (a string literal, after
+ * inlining), else 0: the log call then skips measuring literal keys and
+ * messages. GCC folds it in the inline helpers; other compilers give 0 and
+ * the SDK measures at the call, with the same result. */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define PLUME_CONST_SIZE_(s)                                                                   \
+    (__builtin_constant_p(__builtin_strlen(s)) ? (unsigned)__builtin_strlen(s) + 1u : 0u)
+#else
+#define PLUME_CONST_SIZE_(s) 0u
+#endif
+
+static inline unsigned plume_const_size_(const char *s)
+{
+    return s ? PLUME_CONST_SIZE_(s) : 0u;
+}
+
 static inline plume_field_t plume_str(const char *key, const char *value)
 {
     plume_field_t f;
     f.key = key;
+    f.key_size_ = plume_const_size_(key);
     f.type = PLUME_FIELD_STR;
     f.v.s = value;
     return f;
@@ -179,6 +199,7 @@ static inline plume_field_t plume_i64(const char *key, int64_t value)
 {
     plume_field_t f;
     f.key = key;
+    f.key_size_ = plume_const_size_(key);
     f.type = PLUME_FIELD_I64;
     f.v.i = value;
     return f;
@@ -188,6 +209,7 @@ static inline plume_field_t plume_u64(const char *key, uint64_t value)
 {
     plume_field_t f;
     f.key = key;
+    f.key_size_ = plume_const_size_(key);
     f.type = PLUME_FIELD_U64;
     f.v.u = value;
     return f;
@@ -197,6 +219,7 @@ static inline plume_field_t plume_f64(const char *key, double value)
 {
     plume_field_t f;
     f.key = key;
+    f.key_size_ = plume_const_size_(key);
     f.type = PLUME_FIELD_F64;
     f.v.f = value;
     return f;
@@ -206,6 +229,7 @@ static inline plume_field_t plume_bool(const char *key, int value)
 {
     plume_field_t f;
     f.key = key;
+    f.key_size_ = plume_const_size_(key);
     f.type = PLUME_FIELD_BOOL;
     f.v.b = value != 0;
     return f;
@@ -225,6 +249,11 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
 /* printf-style convenience (formats on the calling thread; cut at 1 KiB). */
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The macros' entry point: plume_log() with the message's size
+ * (plume_const_size_(): strlen + 1, or 0 when unknown). */
+PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsigned message_size,
+                                const plume_field_t *fields, size_t nfields);
 
 /* Read by the macros: the runtime minimum level (set by plume_init()). */
 PLUME_API extern int plume_min_level_;
@@ -249,7 +278,7 @@ PLUME_API extern int plume_min_level_;
         if ((int)(level) >= (int)PLUME_COMPILE_MIN_LEVEL &&                                    \
             (int)(level) >= __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED)) {            \
             PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                \
-            plume_log((level), (msg), PLUME_FIELDS_ARGS_);                                     \
+            plume_log_sized_((level), (msg), plume_const_size_(msg), PLUME_FIELDS_ARGS_);                                     \
         }                                                                                      \
     } while (0)
 #define PLUME_TRACE(msg, ...) PLUME_LOG(PLUME_LEVEL_TRACE, msg, ##__VA_ARGS__)
@@ -271,11 +300,18 @@ PLUME_API extern int plume_min_level_;
 PLUME_API void plume_breadcrumb(const char *category, const char *message,
                                 const plume_field_t *fields, size_t nfields);
 
+/* The macro's entry point: plume_breadcrumb() with the sizes of category
+ * and message (plume_const_size_(): strlen + 1, or 0 when unknown). */
+PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_size,
+                                       const char *message, unsigned message_size,
+                                       const plume_field_t *fields, size_t nfields);
+
 /* PLUME_BREADCRUMB("http", "GET /api", plume_i64("status", 200), ...) */
 #define PLUME_BREADCRUMB(category, msg, ...)                                                   \
     do {                                                                                       \
         PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
-        plume_breadcrumb((category), (msg), PLUME_FIELDS_ARGS_);                               \
+        plume_breadcrumb_sized_((category), plume_const_size_(category), (msg),                \
+                                plume_const_size_(msg), PLUME_FIELDS_ARGS_);                               \
     } while (0)
 
 /* ---- scope ---- */

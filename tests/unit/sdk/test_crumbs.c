@@ -50,7 +50,7 @@ static rec_t make(uint64_t stamp, plume_level_t level, const char *msg, const pl
 {
     plume_record_lens_t lens;
     rec_t r;
-    r.len = plume_record_measure(msg, f, n, extra, &lens);
+    r.len = plume_record_measure(msg, 0, f, n, extra, &lens);
     r.bytes = malloc(r.len);
     assert_non_null(r.bytes);
     plume_record_write(r.bytes, stamp, level, msg, f, extra, &lens);

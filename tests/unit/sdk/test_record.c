@@ -28,7 +28,7 @@ static uint8_t *make_x(uint64_t stamp, plume_level_t level, const char *msg,
                        size_t *size)
 {
     plume_record_lens_t lens;
-    *size = plume_record_measure(msg, f, n, x, &lens);
+    *size = plume_record_measure(msg, 0, f, n, x, &lens);
     uint8_t *buf = malloc(*size + 1);
     assert_non_null(buf);
     buf[*size] = 0x5a;
@@ -106,6 +106,57 @@ static void typed_fields_round_trip(void **state)
     assert_int_equal(v.nfields, 8);
     assert_true(v.fields > rec && v.fields + v.fields_len == rec + size);
     free(rec);
+}
+
+/* Sizes known at the call site (string literals: strlen + 1 in key_size_
+ * and the message size) give byte for byte the record that measuring gives,
+ * with the same caps; and the helpers record a literal key's size when the
+ * compiler folds it (GCC with optimisation) or 0 (measured) otherwise. */
+static void known_sizes_same_record(void **state)
+{
+    (void)state;
+    char long_key[PLUME_RECORD_MAX_KEY + 45];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    plume_field_t measured[] = {plume_str("user", "u-42"), plume_i64("cents", 5),
+                                plume_str(long_key, "v"), plume_bool("", 1)};
+    plume_field_t given[4];
+    memcpy(given, measured, sizeof(given));
+    for (size_t i = 0; i < 4; i++) {
+        measured[i].key_size_ = 0;
+        given[i].key_size_ = (unsigned)strlen(given[i].key) + 1;
+    }
+    const char *msg = "payment processed";
+    plume_record_lens_t lm, lg;
+    size_t nm = plume_record_measure(msg, 0, measured, 4, NULL, &lm);
+    size_t ng = plume_record_measure(msg, (unsigned)strlen(msg) + 1, given, 4, NULL, &lg);
+    assert_int_equal(nm, ng);
+    assert_int_equal(lm.key[2], PLUME_RECORD_MAX_KEY); /* capped either way */
+    assert_int_equal(lg.key[2], PLUME_RECORD_MAX_KEY);
+    uint8_t *a = malloc(nm), *b = malloc(ng);
+    assert_non_null(a);
+    assert_non_null(b);
+    plume_record_write(a, 7, PLUME_LEVEL_INFO, msg, measured, NULL, &lm);
+    plume_record_write(b, 7, PLUME_LEVEL_INFO, msg, given, NULL, &lg);
+    assert_memory_equal(a, b, nm);
+    free(a);
+    free(b);
+
+    /* A breadcrumb's category size, the same way. */
+    plume_record_extra_t xm = {.breadcrumb = true, .category = "http"};
+    plume_record_extra_t xg = {.breadcrumb = true, .category = "http", .category_size = 5};
+    assert_int_equal(plume_record_measure(NULL, 0, NULL, 0, &xm, &lm),
+                     plume_record_measure(NULL, 0, NULL, 0, &xg, &lg));
+    assert_int_equal(lm.category, 4);
+    assert_int_equal(lg.category, 4);
+
+    plume_field_t lit = plume_str("user", "x");
+    assert_true(lit.key_size_ == 0 || lit.key_size_ == 5);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+    assert_int_equal(lit.key_size_, 5); /* GCC folds it: the fast path is taken */
+#endif
+    plume_field_t nokey = plume_str(NULL, "x");
+    assert_int_equal(nokey.key_size_, 0);
 }
 
 static void no_message_no_fields(void **state)
@@ -454,6 +505,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(typed_fields_round_trip),
+        cmocka_unit_test(known_sizes_same_record),
         cmocka_unit_test(no_message_no_fields),
         cmocka_unit_test(lengths_caps_and_limits),
         cmocka_unit_test(malformed_records_refused),

@@ -104,7 +104,7 @@ static void same_as_generic_path(void **state)
         bool with_extra = next() % 2;
 
         plume_record_lens_t lens;
-        size_t size = plume_record_measure("m", f, n, with_extra ? &extra : NULL, &lens);
+        size_t size = plume_record_measure("m", 0, f, n, with_extra ? &extra : NULL, &lens);
         uint8_t *rec = malloc(size);
         assert_non_null(rec);
         plume_record_write(rec, 1, PLUME_LEVEL_INFO, "m", f, with_extra ? &extra : NULL, &lens);
