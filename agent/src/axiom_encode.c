@@ -120,6 +120,18 @@ static bool write_fields_json(plume_buf_t *out, const plume_event_view_t *ev, bo
     return true;
 }
 
+/* The "error" map (errors and crashes) as ,"exception":{...}; left out whole
+ * when it is malformed. */
+static void write_error(plume_buf_t *out, const plume_event_view_t *ev)
+{
+    size_t mark = out->len;
+    plume_mp_reader_t r;
+    plume_mp_reader_init(&r, ev->error, ev->error_len);
+    APPEND_LIT(out, ",\"exception\":");
+    if (!plume_json_write_mp(out, &r) && !out->failed)
+        out->len = mark;
+}
+
 /* The shared encoder; `axiom` selects the flavour (see axiom_encode.h). */
 static bool encode(plume_buf_t *out, const plume_event_view_t *ev, bool axiom)
 {
@@ -157,6 +169,8 @@ static bool encode(plume_buf_t *out, const plume_event_view_t *ev, bool axiom)
             APPEND_LIT(out, ",\"parse_error\":");
             plume_json_write_str(out, ev->parse_error, ev->parse_error_len);
         }
+        if (ev->error)
+            write_error(out, ev);
         APPEND_LIT(out, "}\n");
     }
     bool full = out->failed;

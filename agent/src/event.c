@@ -123,6 +123,12 @@ void plume_event_set_hints(plume_event_builder_t *eb, unsigned bits)
     plume_mp_uint(eb->buf, bits & PLUME_HINT_ALL);
 }
 
+void plume_event_set_error(plume_event_builder_t *eb, const uint8_t *map, size_t n)
+{
+    ADD_KEY(eb, "error");
+    plume_buf_append(eb->buf, map, n);
+}
+
 void plume_event_fields_begin(plume_event_builder_t *eb)
 {
     ADD_KEY(eb, "fields");
@@ -144,7 +150,7 @@ bool plume_event_end(plume_event_builder_t *eb)
 /* The keys plume_event_view() knows. */
 enum {
     K_OTHER, K_TIME, K_LEVEL, K_MESSAGE, K_ORIGIN, K_FIELDS, K_FIELDS_JSON, K_HINTS,
-    K_TRUNCATED, K_PARSE_ERROR
+    K_TRUNCATED, K_PARSE_ERROR, K_ERROR
 };
 
 /* Identifies a top-level key by its length first, then its bytes. */
@@ -153,7 +159,7 @@ static int key_id(const plume_mp_value_t *k)
 #define IS(lit) (memcmp(k->s, lit, sizeof(lit) - 1) == 0)
     switch (k->len) {
     case 4: return IS("time") ? K_TIME : K_OTHER;
-    case 5: return IS("level") ? K_LEVEL : IS("hints") ? K_HINTS : K_OTHER;
+    case 5: return IS("level") ? K_LEVEL : IS("hints") ? K_HINTS : IS("error") ? K_ERROR : K_OTHER;
     case 6: return IS("fields") ? K_FIELDS : IS("origin") ? K_ORIGIN : K_OTHER;
     case 7: return IS("message") ? K_MESSAGE : K_OTHER;
     case 9: return IS("truncated") ? K_TRUNCATED : K_OTHER;
@@ -217,7 +223,8 @@ static inline bool read_value(plume_mp_reader_t *r, plume_mp_value_t *v)
 }
 
 /* One pass over the top-level map. Containers are skipped whole (and must be
- * well-formed); "fields" is the only key whose container is kept. Values of
+ * well-formed); "fields" and "error" are the only keys whose containers are
+ * kept (both must be maps). Values of
  * an unexpected scalar type make the event invalid, except for "truncated"
  * (anything but true means false) and unknown keys. */
 bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
@@ -240,11 +247,16 @@ bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
             r.p = vstart;
             if (!plume_mp_skip(&r))
                 return false;
-            if (id == K_FIELDS) {
+            if (id == K_FIELDS || id == K_ERROR) {
                 if (val.type != PLUME_MP_MAP)
                     return false;
-                ev->fields = vstart;
-                ev->fields_len = (size_t)(r.p - vstart);
+                if (id == K_FIELDS) {
+                    ev->fields = vstart;
+                    ev->fields_len = (size_t)(r.p - vstart);
+                } else {
+                    ev->error = vstart;
+                    ev->error_len = (size_t)(r.p - vstart);
+                }
             }
             continue;
         }
@@ -272,7 +284,8 @@ bool plume_event_view(const uint8_t *p, size_t n, plume_event_view_t *ev)
             ev->origin_len = val.len;
             break;
         case K_FIELDS:
-            if (val.type != PLUME_MP_NIL) /* nil: no fields */
+        case K_ERROR:
+            if (val.type != PLUME_MP_NIL) /* nil: none */
                 return false;
             break;
         case K_FIELDS_JSON:
@@ -330,6 +343,8 @@ bool plume_event_write(plume_buf_t *out, const plume_event_view_t *ev)
         ADD_KEY(&eb, "parse_error");
         plume_mp_str(out, ev->parse_error, ev->parse_error_len);
     }
+    if (ev->error)
+        plume_event_set_error(&eb, ev->error, ev->error_len);
     return plume_event_end(&eb);
 }
 

@@ -15,6 +15,9 @@
  *                        top-level keys of "fields_json" (see below)
  *   "truncated"   bool   true when the input line was cut at the maximum
  *   "parse_error" str    why the line did not parse in its declared format
+ *   "error"       map    errors and crashes: exception, stack, modules (the
+ *                        keys are in docs/event-schema.md; sentry_event.c and
+ *                        the Axiom encoder read them)
  * Unknown keys are skipped by every reader, so the schema can grow.
  *
  * The builder below writes events in that shape; plume_event_view() reads one
@@ -82,6 +85,8 @@ typedef struct plume_event_view {
     bool truncated;
     const char *parse_error;
     size_t parse_error_len;
+    const uint8_t *error; /* the "error" msgpack map, or NULL */
+    size_t error_len;
 } plume_event_view_t;
 
 /* Parses the top level of an event. Returns false if `p` is not a msgpack map,
@@ -121,6 +126,9 @@ void plume_event_set_parse_error(plume_event_builder_t *eb, const char *s);
 void plume_event_set_fields_json(plume_event_builder_t *eb, const char *s, size_t n);
 /* Sets "hints" (PLUME_HINT_* bits of the keys in "fields_json"). */
 void plume_event_set_hints(plume_event_builder_t *eb, unsigned bits);
+/* Sets "error" to an encoded msgpack map (copied; the caller wrote it with
+ * the keys docs/event-schema.md lists). */
+void plume_event_set_error(plume_event_builder_t *eb, const uint8_t *map, size_t n);
 /* Opens "fields"; write key/value pairs with plume_mp_*, calling
  * plume_event_field_added() after each pair; then plume_event_fields_end(). */
 void plume_event_fields_begin(plume_event_builder_t *eb);

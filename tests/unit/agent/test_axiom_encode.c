@@ -504,6 +504,49 @@ static void fields_json_bounds_and_mutations(void **state)
     plume_buf_free(&ev);
 }
 
+/* The "error" map goes out as "exception" (after the system keys), as JSON
+ * with bin as base64; a malformed one is left out and the event kept. */
+static void error_map_as_exception(void **state)
+{
+    (void)state;
+    plume_buf_t err, b;
+    plume_buf_init(&err, 0);
+    plume_mp_map_header(&err, 3);
+    plume_mp_cstr(&err, "type");
+    plume_mp_cstr(&err, "SIGSEGV");
+    plume_mp_cstr(&err, "frames");
+    plume_mp_array_header(&err, 1);
+    plume_mp_map_header(&err, 2);
+    plume_mp_cstr(&err, "addr");
+    plume_mp_uint(&err, 4096);
+    plume_mp_cstr(&err, "function");
+    plume_mp_cstr(&err, "crash_now");
+    plume_mp_cstr(&err, "build_id");
+    plume_mp_bin(&err, "\x01\x02\x03", 3);
+    plume_buf_init(&b, 0);
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, &b, T0);
+    plume_event_set_level(&eb, PLUME_LEVEL_FATAL);
+    plume_event_set_error(&eb, err.data, err.len);
+    assert_true(plume_event_end(&eb));
+    assert_string_equal(line(plume_axiom_encode_event, &b),
+                        "{\"_time\":\"" TS "\",\"level\":\"fatal\",\"exception\":{\"type\":"
+                        "\"SIGSEGV\",\"frames\":[{\"addr\":4096,\"function\":\"crash_now\"}],"
+                        "\"build_id\":\"AQID\"}}\n");
+
+    plume_event_view_t v;
+    assert_true(plume_event_view(b.data, b.len, &v));
+    v.error_len = err.len - 4; /* cut inside the map */
+    plume_buf_t out;
+    plume_buf_init(&out, 0);
+    assert_true(plume_axiom_encode_view(&out, &v));
+    assert_int_equal(out.len, strlen("{\"_time\":\"" TS "\",\"level\":\"fatal\"}\n"));
+    assert_memory_equal(out.data, "{\"_time\":\"" TS "\",\"level\":\"fatal\"}\n", out.len);
+    plume_buf_free(&out);
+    plume_buf_free(&err);
+    plume_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +562,7 @@ int main(void)
         cmocka_unit_test(fields_json_hints_suppress),
         cmocka_unit_test(fields_json_converted_cases),
         cmocka_unit_test(fields_json_bounds_and_mutations),
+        cmocka_unit_test(error_map_as_exception),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

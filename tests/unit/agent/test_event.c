@@ -284,6 +284,53 @@ static void view_equivalent_encodings(void **state)
     assert_false(plume_event_view((const uint8_t *)"\x81\x05\x01", 3, &ev));
 }
 
+/* "error": a map kept as bytes by the view, written back by
+ * plume_event_write(); any other container type refuses the event, nil means
+ * none. */
+static void error_map(void **state)
+{
+    (void)state;
+    plume_buf_t err, b, again;
+    plume_buf_init(&err, 0);
+    plume_mp_map_header(&err, 1);
+    plume_mp_cstr(&err, "type");
+    plume_mp_cstr(&err, "E");
+    plume_buf_init(&b, 0);
+    plume_event_builder_t eb;
+    plume_event_begin(&eb, &b, 5);
+    plume_event_set_error(&eb, err.data, err.len);
+    assert_true(plume_event_end(&eb));
+    plume_event_view_t v;
+    assert_true(plume_event_view(b.data, b.len, &v));
+    assert_int_equal(v.error_len, err.len);
+    assert_memory_equal(v.error, err.data, err.len);
+    plume_buf_init(&again, 0);
+    assert_true(plume_event_write(&again, &v));
+    plume_event_view_t v2;
+    assert_true(plume_event_view(again.data, again.len, &v2));
+    assert_int_equal(v2.error_len, err.len);
+    assert_memory_equal(v2.error, err.data, err.len);
+
+    plume_buf_reset(&b);
+    plume_mp_map_header(&b, 2);
+    plume_mp_cstr(&b, "time");
+    plume_mp_uint(&b, 1);
+    plume_mp_cstr(&b, "error");
+    plume_mp_array_header(&b, 0);
+    assert_false(plume_event_view(b.data, b.len, &v));
+    plume_buf_reset(&b);
+    plume_mp_map_header(&b, 2);
+    plume_mp_cstr(&b, "time");
+    plume_mp_uint(&b, 1);
+    plume_mp_cstr(&b, "error");
+    plume_mp_nil(&b);
+    assert_true(plume_event_view(b.data, b.len, &v));
+    assert_null(v.error);
+    plume_buf_free(&err);
+    plume_buf_free(&b);
+    plume_buf_free(&again);
+}
+
 static void level_spellings(void **state)
 {
     (void)state;
@@ -363,6 +410,7 @@ int main(void)
         cmocka_unit_test(view_refusals),
         cmocka_unit_test(hostile_events),
         cmocka_unit_test(view_equivalent_encodings),
+        cmocka_unit_test(error_map),
         cmocka_unit_test(level_spellings),
         cmocka_unit_test(hint_names),
         cmocka_unit_test(str_eq),
