@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 jobs=$(nproc)
+# the Sentry envelope checks must run here, never skip for want of node_modules
+export PLUME_REQUIRE_NODE=1
 
 run_suite() { # build-dir, cmake options... (ctest filter in $CTEST_FILTER)
   local dir=$1; shift
