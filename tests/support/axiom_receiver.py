@@ -23,16 +23,15 @@ JSON for a benchmark driver.
 
 import argparse
 import calendar
-import collections
 import json
 import re
 import signal
-import socket
 import sys
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from http_receiver import BadRequest, Handler, ReceiverBase
 
 try:
     import zstandard
@@ -76,15 +75,6 @@ def parse_rfc3339(s):
         offset = (oh * 3600 + om * 60) * (1 if tz[0] == "+" else -1)
     secs = calendar.timegm((year, month, day, hour, minute, 0, 0, 0, 0)) + sec - offset
     return secs * 1_000_000_000 + ns
-
-
-class BadRequest(Exception):
-    """A request the service refuses: status, message for the JSON error body."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _decompress_zstd(data, limit):
@@ -238,131 +228,18 @@ class ReceivedRequest:
             ", " + self.error if self.error else "")
 
 
-class _Canned:
-    __slots__ = ("status", "headers", "body", "times")
-
-    def __init__(self, status, headers, body, times):
-        self.status, self.headers, self.body, self.times = status, headers, body, times
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, receiver):
-        self.receiver = receiver
-        self.open_connections = set()
-        self.conn_lock = threading.Lock()
-        super().__init__(addr, handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 60  # an idle keep-alive connection is dropped after this
+class _Handler(Handler):
     server_version = "axiom-test-receiver"
-    sys_version = ""
-
-    def setup(self):
-        super().setup()
-        with self.server.conn_lock:
-            self.server.open_connections.add(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            with self.server.conn_lock:
-                self.server.open_connections.discard(self.connection)
-
-    def log_message(self, fmt, *args):  # silent: stdout/stderr belong to the test
-        pass
-
-    def _read_body(self):
-        """Reads the body (Content-Length or chunked), bounded. Raises BadRequest
-        and marks the connection for closing when it cannot be read safely."""
-        te = self.headers.get("Transfer-Encoding")
-        if te is not None:
-            if te.strip().lower() != "chunked":
-                self.close_connection = True
-                raise BadRequest(501, "unsupported Transfer-Encoding %r" % te)
-            return self._read_chunked()
-        cl = self.headers.get("Content-Length")
-        if cl is None:
-            if self.command in ("GET", "HEAD"):
-                return b""
-            self.close_connection = True
-            raise BadRequest(411, "no Content-Length and not chunked")
-        if not cl.strip().isdigit():
-            self.close_connection = True
-            raise BadRequest(400, "bad Content-Length %r" % cl)
-        n = int(cl)
-        if n > MAX_BODY_BYTES:
-            self.close_connection = True
-            raise BadRequest(413, "body of %d bytes exceeds %d" % (n, MAX_BODY_BYTES))
-        data = self.rfile.read(n)
-        if len(data) != n:
-            self.close_connection = True
-            raise BadRequest(400, "body ended after %d of %d bytes" % (len(data), n))
-        return data
-
-    def _read_chunked(self):
-        out = bytearray()
-        while True:
-            line = self.rfile.readline(1024)
-            if not line.endswith(b"\n"):
-                self.close_connection = True
-                raise BadRequest(400, "bad chunk size line")
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                self.close_connection = True
-                raise BadRequest(400, "bad chunk size %r" % line[:40])
-            if size < 0 or len(out) + size > MAX_BODY_BYTES:
-                self.close_connection = True
-                raise BadRequest(413, "chunked body exceeds %d bytes" % MAX_BODY_BYTES)
-            if size == 0:
-                while True:  # trailers until the empty line
-                    t = self.rfile.readline(8192)
-                    if t in (b"\r\n", b"\n", b""):
-                        return bytes(out)
-            chunk = self.rfile.read(size)
-            crlf = self.rfile.readline(3)
-            if len(chunk) != size or crlf not in (b"\r\n", b"\n"):
-                self.close_connection = True
-                raise BadRequest(400, "truncated chunk")
-            out += chunk
-
-    def _answer(self, status, headers, body):
-        try:
-            self.send_response(status)
-            has_ct = any(k.lower() == "content-type" for k in headers)
-            if body and not has_ct:
-                self.send_header("Content-Type", "application/json")
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if body and self.command != "HEAD":
-                self.wfile.write(body)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
-
-    def _handle(self):
-        self.server.receiver._handle(self)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+    max_body = MAX_BODY_BYTES
 
     def do_GET(self):
         if self.path == "/_stats":
             try:
-                self._read_body()
+                self.read_body()
             except BadRequest:
                 pass
             body = json.dumps(self.server.receiver.stats()).encode()
-            self._answer(200, {}, body)
+            self.answer(200, {}, body)
         else:
             self._handle()
 
@@ -371,7 +248,7 @@ def _error_body(status, message):
     return json.dumps({"code": status, "message": message}).encode()
 
 
-class AxiomReceiver:
+class AxiomReceiver(ReceiverBase):
     """The test server. `path_style`: "legacy", "edge" or "any". `store=False`
     keeps only counters (long benchmarks); `count_only=True` also skips JSON
     parsing and counts lines. All recorded state is read through the properties,
@@ -382,7 +259,12 @@ class AxiomReceiver:
     lock and before the answer, so that a test can reduce a million events to
     what it needs instead of keeping them all (use with store=False). It must be
     quick and must not call back into the receiver; an exception it raises is
-    recorded as a violation. Not with count_only (no events are parsed)."""
+    recorded as a violation. Not with count_only (no events are parsed).
+    Canned answers (respond_with) with body=None get the ingest status for
+    2xx, {"code","message"} otherwise."""
+
+    handler_class = _Handler
+    thread_name = "axiom-receiver"
 
     def __init__(self, token="t", dataset="ds", path_style="legacy", store=True,
                  count_only=False, port=0, on_events=None):
@@ -390,58 +272,14 @@ class AxiomReceiver:
             raise ValueError("path_style must be legacy, edge or any")
         if on_events is not None and count_only:
             raise ValueError("on_events needs parsed events, not count_only")
+        super().__init__(port)
         self.token, self.dataset, self.path_style = token, dataset, path_style
-        self.store, self.count_only, self._port = store, count_only, port
+        self.store, self.count_only = store, count_only
         self._on_events = on_events
-        self._cond = threading.Condition()
-        self._requests, self._events, self._violations = [], [], []
+        self._events = []
         self._n_requests = self._n_events = self._n_bytes = 0
-        self._canned = collections.deque()
         self._delay = 0.0
         self._partial = 0
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
-
-    # -- lifecycle -----------------------------------------------------------
-    def start(self):
-        self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="axiom-receiver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        """Stops serving and closes open keep-alive connections."""
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        with self._server.conn_lock:
-            conns = list(self._server.open_connections)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._server.server_close()
-        self._thread.join(timeout=10)
-        self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
 
     def ingest_path(self, style=None):
         style = style or ("legacy" if self.path_style == "any" else self.path_style)
@@ -449,15 +287,7 @@ class AxiomReceiver:
             return "/v1/ingest/%s" % self.dataset
         return "/v1/datasets/%s/ingest" % self.dataset
 
-    # -- scripting -----------------------------------------------------------
-    def respond_with(self, status, headers=None, body=None, times=1):
-        """Queues a canned answer for the next `times` valid requests (None =
-        until clear_responses()). body=None generates one: the ingest status for
-        2xx, {"code","message"} otherwise. Requests that break a rule are still
-        answered with their error and do not consume the queue."""
-        with self._cond:
-            self._canned.append(_Canned(status, dict(headers or {}), body, times))
-
+    # -- scripting (respond_with, clear_responses: ReceiverBase) -------------
     def rate_limit(self, reset_epoch, times=1):
         """Answers 429 with X-RateLimit-Reset = reset_epoch (integer seconds)."""
         self.respond_with(429, {"X-RateLimit-Reset": str(int(reset_epoch)),
@@ -477,10 +307,6 @@ class AxiomReceiver:
             time.sleep(0.005)
         return False
 
-    def clear_responses(self):
-        with self._cond:
-            self._canned.clear()
-
     def set_delay(self, seconds):
         """Every answer waits this long after the body was read."""
         with self._cond:
@@ -494,37 +320,15 @@ class AxiomReceiver:
 
     # -- recorded state --------------------------------------------------------
     @property
-    def requests(self):
-        with self._cond:
-            return list(self._requests)
-
-    @property
     def events(self):
         with self._cond:
             return list(self._events)
-
-    @property
-    def violations(self):
-        with self._cond:
-            return list(self._violations)
 
     def stats(self):
         with self._cond:
             return {"requests": self._n_requests, "events": self._n_events,
                     "bytes": self._n_bytes, "violation_count": len(self._violations),
                     "violations": self._violations[:20]}
-
-    def wait_for(self, predicate, timeout):
-        """Waits until predicate(self) is true (evaluated under the lock after
-        every request) or the deadline passes; returns the last result."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                r = predicate(self)
-                left = deadline - time.monotonic()
-                if r or left <= 0:
-                    return r
-                self._cond.wait(left)
 
     def wait_for_events(self, n, timeout):
         """True once at least n events were accepted, False at the deadline."""
@@ -543,7 +347,7 @@ class AxiomReceiver:
         """Applies the service's rules in its order; returns the decoded body or
         raises BadRequest. `is_violation` is set on the exception unless the
         rule is one a well-behaved client may hit (a refused token)."""
-        body = h._read_body()
+        body = h.read_body()
         rec.body_size = len(body)
         if h.command != "POST":
             raise BadRequest(405, "method %s not allowed" % h.command)
@@ -601,7 +405,7 @@ class AxiomReceiver:
                 self._violation(rec, e.status, e.message)
             self._delay_answer()
             self._record(rec)
-            h._answer(e.status, {}, _error_body(e.status, e.message))
+            h.answer(e.status, {}, _error_body(e.status, e.message))
             return
         rec.event_count = n
         if self.store:
@@ -610,13 +414,7 @@ class AxiomReceiver:
             self._violation(rec, 200, msg)
 
         with self._cond:
-            canned = None
-            if self._canned:
-                canned = self._canned[0]
-                if canned.times is not None:
-                    canned.times -= 1
-                    if canned.times <= 0:
-                        self._canned.popleft()
+            canned = self._take_canned()
             status = canned.status if canned else 200
             headers = dict(canned.headers) if canned else {}
             failed = 0
@@ -639,7 +437,7 @@ class AxiomReceiver:
         accepted = (n - failed) if 200 <= status < 300 else 0
         keep = self.store or self._on_events is not None
         self._record(rec, events[:accepted] if keep else None, accepted)
-        h._answer(status, headers, body_out)
+        h.answer(status, headers, body_out)
 
     def _delay_answer(self):
         with self._cond:

@@ -23,20 +23,18 @@ python3-jsonschema); `node_check` runs the same bytes through @sentry/core's
 `parseEnvelope` (tests/support/envelope_check) as a second, independent parser.
 """
 
-import collections
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from axiom_receiver import BadRequest, _decompress_gzip, parse_rfc3339
+from axiom_receiver import _decompress_gzip, parse_rfc3339
+from http_receiver import BadRequest, Handler, ReceiverBase
 
 MAX_ITEM_BYTES = 1 << 20            # event and log item payloads
 MAX_ENVELOPE_BYTES = 200 << 20      # whole envelope, decompressed
@@ -416,108 +414,14 @@ class ReceivedRequest:
                                     ", " + self.error if self.error else "")
 
 
-class _Canned:
-    __slots__ = ("status", "headers", "body", "times")
-
-    def __init__(self, status, headers, body, times):
-        self.status, self.headers, self.body, self.times = status, headers, body, times
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, receiver):
-        self.receiver = receiver
-        self.open_connections = set()
-        self.conn_lock = threading.Lock()
-        super().__init__(addr, handler)
-
-
 def _error_body(message):
     return json.dumps({"detail": message}).encode()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 60  # an idle keep-alive connection is dropped after this
+class _Handler(Handler):
     server_version = "sentry-test-receiver"
-    sys_version = ""
-
-    def setup(self):
-        super().setup()
-        with self.server.conn_lock:
-            self.server.open_connections.add(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            with self.server.conn_lock:
-                self.server.open_connections.discard(self.connection)
-
-    def log_message(self, fmt, *args):  # silent: stdout/stderr belong to the test
-        pass
-
-    def _fail_reading(self, status, message):
-        self.close_connection = True
-        raise BadRequest(status, message)
-
-    def read_body(self):
-        """Reads the body (Content-Length or chunked) up to MAX_BODY_BYTES. Raises
-        BadRequest and closes the connection when it cannot be read safely."""
-        te = self.headers.get("Transfer-Encoding")
-        if te is not None:
-            if te.strip().lower() != "chunked":
-                self._fail_reading(501, "unsupported Transfer-Encoding %r" % te)
-            out = bytearray()
-            while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    self._fail_reading(400, "bad chunk size line %r" % line[:40])
-                if size < 0 or len(out) + size > MAX_BODY_BYTES:
-                    self._fail_reading(413, "chunked body exceeds %d bytes" % MAX_BODY_BYTES)
-                if size == 0:
-                    while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return bytes(out)
-                chunk = self.rfile.read(size)
-                if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                    self._fail_reading(400, "truncated chunk")
-                out += chunk
-        cl = self.headers.get("Content-Length")
-        if cl is None:
-            if self.command in ("GET", "HEAD", "DELETE", "OPTIONS"):
-                return b""
-            self._fail_reading(411, "no Content-Length and not chunked")
-        if not cl.strip().isdigit():
-            self._fail_reading(400, "bad Content-Length %r" % cl)
-        n = int(cl)
-        if n > MAX_BODY_BYTES:
-            self._fail_reading(413, "body of %d bytes exceeds %d" % (n, MAX_BODY_BYTES))
-        data = self.rfile.read(n)
-        if len(data) != n:
-            self._fail_reading(400, "body ended after %d of %d bytes" % (len(data), n))
-        return data
-
-    def answer(self, status, headers, body):
-        try:
-            self.send_response(status)
-            if body and not any(k.lower() == "content-type" for k in headers):
-                self.send_header("Content-Type", "application/json")
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if body and self.command != "HEAD":
-                self.wfile.write(body)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
+    max_body = MAX_BODY_BYTES
+    bodiless_methods = ("GET", "HEAD", "DELETE", "OPTIONS")
 
     def _handle(self):
         try:
@@ -546,62 +450,26 @@ def parse_sentry_auth(value):
     return out
 
 
-class SentryReceiver:
+class SentryReceiver(ReceiverBase):
     """The test server for one project: DSN `http://{public_key}@127.0.0.1:{port}
     {path_prefix}/{project_id}`. Recorded state is read through properties that
     return snapshots taken under the lock. `validate_events = True` checks every
-    accepted event against the schema and records failures as violations."""
+    accepted event against the schema and records failures as violations.
+    Canned answers (respond_with) with body=None get {"id": event_id} for 2xx
+    and {"detail": ...} otherwise; envelopes answered with a non-2xx are not
+    accepted (not in `envelopes`)."""
+
+    handler_class = _Handler
+    thread_name = "sentry-receiver"
 
     def __init__(self, public_key="k", project_id="42", path_prefix="", port=0):
         if path_prefix and (not path_prefix.startswith("/") or path_prefix.endswith("/")):
             raise ValueError("path_prefix must be empty or /like/this")
         self.public_key, self.project_id, self.path_prefix = public_key, str(project_id), path_prefix
+        super().__init__(port)
         self.validate_events = False
         self.lint_contract = True
-        self._port = port
-        self._cond = threading.Condition()
-        self._requests, self._envelopes, self._violations = [], [], []
-        self._canned = collections.deque()
-        self._server = self._thread = None
-
-    # -- lifecycle -------------------------------------------------------------
-    def start(self):
-        self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="sentry-receiver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        """Stops serving and closes open keep-alive connections."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        with self._server.conn_lock:
-            conns = list(self._server.open_connections)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._server.server_close()
-        self._thread.join(timeout=10)
-        self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        self._envelopes = []
 
     @property
     def dsn(self):
@@ -616,18 +484,7 @@ class SentryReceiver:
     def envelope_url(self):
         return self.url + self.envelope_path
 
-    # -- scripting ---------------------------------------------------------------
-    def respond_with(self, status, headers=None, body=None, times=1):
-        """Queues a canned answer for the next `times` valid requests (None =
-        until clear_responses()). body=None generates one: {"id": event_id} for
-        2xx, {"detail": ...} otherwise; b"" sends none. Requests that break a
-        rule get their error and do not consume the queue. Envelopes answered
-        with a non-2xx are not accepted (not in `envelopes`)."""
-        if times is not None and times < 1:
-            raise ValueError("times must be None or at least 1")
-        with self._cond:
-            self._canned.append(_Canned(status, dict(headers or {}), body, times))
-
+    # -- scripting (respond_with, clear_responses: ReceiverBase) -----------------
     def rate_limit(self, limits=None, retry_after=None, status=429, times=1):
         """Answers `status` with X-Sentry-Rate-Limits = limits (e.g.
         "60:error;log_item:organization") and/or Retry-After = retry_after."""
@@ -638,25 +495,11 @@ class SentryReceiver:
             h["Retry-After"] = str(retry_after)
         self.respond_with(status, h, times=times)
 
-    def clear_responses(self):
-        with self._cond:
-            self._canned.clear()
-
     # -- recorded state ------------------------------------------------------------
-    @property
-    def requests(self):
-        with self._cond:
-            return list(self._requests)
-
     @property
     def envelopes(self):
         with self._cond:
             return list(self._envelopes)
-
-    @property
-    def violations(self):
-        with self._cond:
-            return list(self._violations)
 
     def events(self):
         """Every accepted event payload, parsed, in arrival order."""
@@ -665,18 +508,6 @@ class SentryReceiver:
     def logs(self):
         """Every accepted log entry, in arrival order."""
         return [e for env in self.envelopes for e in env.logs()]
-
-    def wait_for(self, predicate, timeout):
-        """Waits until predicate(self) is true (evaluated under the lock after
-        every request) or the deadline passes; returns the last result."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                r = predicate(self)
-                left = deadline - time.monotonic()
-                if r or left <= 0:
-                    return r
-                self._cond.wait(left)
 
     def wait_for_envelopes(self, n, timeout):
         """True once at least n envelopes were accepted, False at the deadline."""
@@ -766,11 +597,7 @@ class SentryReceiver:
         env = rec.envelope = Envelope(header, items, raw, rec)
         lint = lint_envelope(header, items) if self.lint_contract else []
         with self._cond:
-            canned = self._canned[0] if self._canned else None
-            if canned is not None and canned.times is not None:
-                canned.times -= 1
-                if canned.times <= 0:
-                    self._canned.popleft()
+            canned = self._take_canned()
         status = canned.status if canned else 200
         headers = dict(canned.headers) if canned else {}
         body = canned.body if canned else None
