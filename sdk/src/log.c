@@ -138,8 +138,11 @@ static inline bool running(void)
     return false;
 }
 
-PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsigned message_size,
-                                const plume_field_t *fields, size_t nfields)
+/* The log call behind plume_log() and the macros' plume_log_sized_() (one
+ * body, inlined into both: the library's exported functions may be
+ * interposed, so one calling the other would not be inlined). */
+static inline void log_call(plume_level_t level, const char *message, unsigned message_size,
+                            const plume_field_t *fields, size_t nfields)
 {
     if ((unsigned)level > PLUME_LEVEL_FATAL ||
         (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) || !running())
@@ -159,15 +162,21 @@ PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsign
     put_record(level, message, message_size, fields, nfields, &extra);
 }
 
+PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsigned message_size,
+                                const plume_field_t *fields, size_t nfields)
+{
+    log_call(level, message, message_size, fields, nfields);
+}
+
 PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
                          size_t nfields)
 {
-    plume_log_sized_(level, message, 0, fields, nfields);
+    log_call(level, message, 0, fields, nfields);
 }
 
-PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_size,
-                                       const char *message, unsigned message_size,
-                                       const plume_field_t *fields, size_t nfields)
+static inline void breadcrumb_call(const char *category, unsigned category_size,
+                                   const char *message, unsigned message_size,
+                                   const plume_field_t *fields, size_t nfields)
 {
     if (!running())
         return;
@@ -176,10 +185,17 @@ PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_s
     put_record(PLUME_LEVEL_INFO, message, message_size, fields, nfields, &extra);
 }
 
+PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_size,
+                                       const char *message, unsigned message_size,
+                                       const plume_field_t *fields, size_t nfields)
+{
+    breadcrumb_call(category, category_size, message, message_size, fields, nfields);
+}
+
 PLUME_API void plume_breadcrumb(const char *category, const char *message,
                                 const plume_field_t *fields, size_t nfields)
 {
-    plume_breadcrumb_sized_(category, 0, message, 0, fields, nfields);
+    breadcrumb_call(category, 0, message, 0, fields, nfields);
 }
 
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)
