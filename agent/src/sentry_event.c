@@ -124,57 +124,28 @@ static bool put_scalar_as_string(plume_buf_t *b, plume_mp_reader_t *r)
     return ok;
 }
 
-/* tags: {k: scalar} -> {"k":"text"}; other values left out. */
-static bool write_tags(plume_buf_t *b, const uint8_t *p, const uint8_t *end)
+/* A map of scalars as ,"member":{"k":"text",...} (tags, user): keys that are
+ * strings (and in `known`, when given) with scalar values; the rest left out. */
+static bool write_string_map(plume_buf_t *b, const char *member, const uint8_t *p,
+                             const uint8_t *end, const char *const *known, size_t nknown)
 {
     plume_mp_reader_t r;
     plume_mp_value_t m, k;
     plume_mp_reader_init(&r, p, (size_t)(end - p));
     if (!plume_mp_read(&r, &m))
         return false;
-    put_lit(b, ",\"tags\":{");
+    plume_buf_append_byte(b, ',');
+    plume_json_write_str(b, member, strlen(member));
+    put_lit(b, ":{");
     bool first = true;
     for (uint32_t i = 0; i < m.count; i++) {
         if (!plume_mp_read(&r, &k))
             return false;
+        bool wanted = k.type == PLUME_MP_STR && !known;
+        for (size_t j = 0; known && j < nknown; j++)
+            wanted |= plume_mp_str_eq(&k, known[j]);
         size_t mark = b->len;
-        if (k.type == PLUME_MP_STR) {
-            if (!first)
-                plume_buf_append_byte(b, ',');
-            plume_json_write_str(b, k.s, k.len);
-            plume_buf_append_byte(b, ':');
-            if (put_scalar_as_string(b, &r)) {
-                first = false;
-                continue;
-            }
-            b->len = mark;
-        }
-        if (!plume_mp_skip(&r))
-            return false;
-    }
-    plume_buf_append_byte(b, '}');
-    return true;
-}
-
-/* user: the keys Sentry knows, scalar values as strings. */
-static bool write_user(plume_buf_t *b, const uint8_t *p, const uint8_t *end)
-{
-    static const char *const known[] = {"id", "email", "ip_address", "username", "name"};
-    plume_mp_reader_t r;
-    plume_mp_value_t m, k;
-    plume_mp_reader_init(&r, p, (size_t)(end - p));
-    if (!plume_mp_read(&r, &m))
-        return false;
-    put_lit(b, ",\"user\":{");
-    bool first = true;
-    for (uint32_t i = 0; i < m.count; i++) {
-        if (!plume_mp_read(&r, &k))
-            return false;
-        bool is_known = false;
-        for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++)
-            is_known |= plume_mp_str_eq(&k, known[j]);
-        size_t mark = b->len;
-        if (is_known) {
+        if (wanted) {
             if (!first)
                 plume_buf_append_byte(b, ',');
             plume_json_write_str(b, k.s, k.len);
@@ -361,9 +332,11 @@ static bool write_from_fields(plume_buf_t *b, const uint8_t *map, size_t len,
             plume_json_write_str(b, defaults[i], strlen(defaults[i]));
         }
     }
-    if (pl.at[F_TAGS] && !write_tags(b, pl.at[F_TAGS], pl.end))
+    static const char *const user_keys[] = {"id", "email", "ip_address", "username", "name"};
+    if (pl.at[F_TAGS] && !write_string_map(b, "tags", pl.at[F_TAGS], pl.end, NULL, 0))
         return false;
-    if (pl.at[F_USER] && !write_user(b, pl.at[F_USER], pl.end))
+    if (pl.at[F_USER] && !write_string_map(b, "user", pl.at[F_USER], pl.end, user_keys,
+                                           sizeof(user_keys) / sizeof(user_keys[0])))
         return false;
     if (pl.at[F_CONTEXTS] && !write_contexts(b, pl.at[F_CONTEXTS], pl.end))
         return false;

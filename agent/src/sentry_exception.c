@@ -91,6 +91,21 @@ static bool read_uint(plume_mp_reader_t *r, uint64_t *out, bool *has)
     return plume_mp_skip(r);
 }
 
+static bool read_bool(plume_mp_reader_t *r, bool *out, bool *has)
+{
+    plume_mp_value_t v;
+    plume_mp_reader_t peek = *r;
+    if (!plume_mp_read(&peek, &v))
+        return false;
+    if (v.type == PLUME_MP_BOOL) {
+        *out = v.b;
+        *has = true;
+        *r = peek;
+        return true;
+    }
+    return plume_mp_skip(r);
+}
+
 /* Reads a map header at r; false if r holds no map (then it is skipped). */
 static bool enter_map(plume_mp_reader_t *r, uint32_t *count, bool *ok)
 {
@@ -263,16 +278,7 @@ static bool parse_error_map(const uint8_t *p, size_t len, error_parts_t *e)
         } else if (plume_mp_str_eq(&k, "code")) {
             ok = read_int(&r, &e->code, &e->has_code);
         } else if (plume_mp_str_eq(&k, "handled")) {
-            plume_mp_value_t v;
-            plume_mp_reader_t peek = r;
-            ok = plume_mp_read(&peek, &v);
-            if (ok && v.type == PLUME_MP_BOOL) {
-                e->has_handled = true;
-                e->handled = v.b;
-                r = peek;
-            } else if (ok) {
-                ok = plume_mp_skip(&r);
-            }
+            ok = read_bool(&r, &e->handled, &e->has_handled);
         } else if (plume_mp_str_eq(&k, "signal")) {
             ok = parse_signal(&r, e);
         } else if (plume_mp_str_eq(&k, "fault_addr")) {
@@ -354,16 +360,7 @@ static bool write_frame(plume_buf_t *b, const uint8_t *at, const uint8_t *end,
         } else if (plume_mp_str_eq(&k, "function")) {
             ok = read_str(&r, &function);
         } else if (plume_mp_str_eq(&k, "in_app")) {
-            plume_mp_value_t v;
-            plume_mp_reader_t peek = r;
-            ok = plume_mp_read(&peek, &v);
-            if (ok && v.type == PLUME_MP_BOOL) {
-                has_in_app = true;
-                in_app = v.b;
-                r = peek;
-            } else if (ok) {
-                ok = plume_mp_skip(&r);
-            }
+            ok = read_bool(&r, &in_app, &has_in_app);
         } else {
             ok = plume_mp_skip(&r);
         }
