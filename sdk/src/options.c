@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const plume_default_scrub_fields[] = {"password", "passwd",        "secret", "token",
+                                                  "api_key",  "authorization", "cookie"};
+const size_t plume_default_scrub_fields_count =
+    sizeof(plume_default_scrub_fields) / sizeof(plume_default_scrub_fields[0]);
+
 PLUME_API plume_options_t *plume_options_new(void)
 {
     plume_options_t *o = calloc(1, sizeof(*o));
@@ -16,6 +21,14 @@ PLUME_API plume_options_t *plume_options_new(void)
     o->sample_rate = 1.0;
     o->max_breadcrumbs = PLUME_DEFAULT_MAX_BREADCRUMBS;
     o->logs_as_breadcrumbs = true;
+    o->crash_handler = true;
+    o->error_sample_rate = 1.0;
+    o->errors_to_axiom = true;
+    if (plume_options_set_scrub_fields(o, plume_default_scrub_fields,
+                                       plume_default_scrub_fields_count) != PLUME_OK) {
+        plume_options_free(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -28,6 +41,10 @@ PLUME_API void plume_options_free(plume_options_t *o)
                      &o->data_dir};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
+    for (uint32_t i = 0; i < o->n_in_app_prefixes; i++)
+        free(o->in_app_prefixes[i]);
+    for (uint32_t i = 0; i < o->n_scrub_fields; i++)
+        free(o->scrub_fields[i]);
     free(o);
 }
 
@@ -104,6 +121,94 @@ PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *o, u
     if (!o || n > PLUME_MAX_BREADCRUMBS_LIMIT)
         return PLUME_EINVAL;
     o->max_breadcrumbs = n;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_crash_handler(plume_options_t *o, int on)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    o->crash_handler = on != 0;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_on_crash(plume_options_t *o, plume_on_crash_t hook,
+                                                    void *user)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    o->on_crash = hook;
+    o->on_crash_user = user;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_add_in_app_prefix(plume_options_t *o, const char *prefix)
+{
+    if (!o || !prefix || !*prefix || o->n_in_app_prefixes == PLUME_MAX_IN_APP_PREFIXES)
+        return PLUME_EINVAL;
+    char *copy = strdup(prefix);
+    if (!copy)
+        return PLUME_ENOMEM;
+    o->in_app_prefixes[o->n_in_app_prefixes++] = copy;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_error_sample_rate(plume_options_t *o, double rate)
+{
+    if (!o || !(rate >= 0.0 && rate <= 1.0))
+        return PLUME_EINVAL;
+    o->error_sample_rate = rate;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_logs_to_sentry(plume_options_t *o, int on)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    o->logs_to_sentry = on != 0;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_errors_to_axiom(plume_options_t *o, int on)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    o->errors_to_axiom = on != 0;
+    return PLUME_OK;
+}
+
+/* The new list is built completely before the old one is let go, so a
+ * failure leaves the option as it was. */
+PLUME_API plume_status_t plume_options_set_scrub_fields(plume_options_t *o,
+                                                        const char *const *names, size_t n)
+{
+    if (!o || n > PLUME_MAX_SCRUB_FIELDS || (n && !names))
+        return PLUME_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!names[i] || !*names[i])
+            return PLUME_EINVAL;
+    char *copies[PLUME_MAX_SCRUB_FIELDS];
+    for (size_t i = 0; i < n; i++) {
+        if (!(copies[i] = strdup(names[i]))) {
+            while (i--)
+                free(copies[i]);
+            return PLUME_ENOMEM;
+        }
+    }
+    for (uint32_t i = 0; i < o->n_scrub_fields; i++)
+        free(o->scrub_fields[i]);
+    memcpy(o->scrub_fields, copies, n * sizeof(copies[0]));
+    o->n_scrub_fields = (uint32_t)n;
+    return PLUME_OK;
+}
+
+PLUME_API plume_status_t plume_options_set_before_send(plume_options_t *o, plume_before_send_t cb,
+                                                       void *user)
+{
+    if (!o)
+        return PLUME_EINVAL;
+    o->before_send = cb;
+    o->before_send_user = user;
     return PLUME_OK;
 }
 

@@ -17,6 +17,8 @@
 #define PLUME_MAX_RING_SIZE (16u * 1024u * 1024u)
 #define PLUME_DEFAULT_MAX_BREADCRUMBS 100u
 #define PLUME_MAX_BREADCRUMBS_LIMIT 1000u
+#define PLUME_MAX_IN_APP_PREFIXES 16u
+#define PLUME_MAX_SCRUB_FIELDS 64u
 
 struct plume_options {
     char *axiom_url, *axiom_dataset, *axiom_token, *axiom_org_id;
@@ -28,7 +30,24 @@ struct plume_options {
     double sample_rate;
     uint32_t max_breadcrumbs;
     bool logs_as_breadcrumbs;
+    /* errors, crashes, routing, privacy */
+    bool crash_handler;
+    plume_on_crash_t on_crash;
+    void *on_crash_user;
+    char *in_app_prefixes[PLUME_MAX_IN_APP_PREFIXES];
+    uint32_t n_in_app_prefixes;
+    double error_sample_rate;
+    bool logs_to_sentry;
+    bool errors_to_axiom;
+    char *scrub_fields[PLUME_MAX_SCRUB_FIELDS]; /* the effective list (defaults set by new) */
+    uint32_t n_scrub_fields;
+    plume_before_send_t before_send;
+    void *before_send_user;
 };
+
+/* The default scrub list (plume_options_set_scrub_fields). */
+extern const char *const plume_default_scrub_fields[];
+extern const size_t plume_default_scrub_fields_count;
 
 /* The effective value of a string option: its setting, else `fallback`. */
 static inline const char *plume_options_str(const char *set, const char *fallback)

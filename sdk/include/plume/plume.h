@@ -107,6 +107,39 @@ PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *opts
  * calling thread nothing. */
 PLUME_API plume_status_t plume_options_set_logs_as_breadcrumbs(plume_options_t *opts, int on);
 
+/* ---- options: errors, crashes, routing, privacy ---- */
+
+/* The crash handler (default on): on SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT
+ * and SIGTRAP, libplume writes a crash report to data_dir/crash/ (no malloc,
+ * stdio or locks in the handler), then restores the previous handlers and
+ * re-raises, so the process still dies of its signal and earlier handlers
+ * still run. The report is sent by the next plume_init(). */
+PLUME_API plume_status_t plume_options_set_crash_handler(plume_options_t *opts, int on);
+/* Called inside the crash handler, before the report is written, on the
+ * crashing thread: it must be async-signal-safe itself. Returning non-zero
+ * skips writing the report. `info` is the siginfo_t and `ucontext` the
+ * ucontext_t of the signal (as void * so this header needs no <signal.h>). */
+typedef int (*plume_on_crash_t)(int signum, void *info, void *ucontext, void *user);
+PLUME_API plume_status_t plume_options_set_on_crash(plume_options_t *opts, plume_on_crash_t hook,
+                                                    void *user);
+/* Modules whose path starts with `prefix` count as application code (in_app)
+ * besides the main executable; up to 16 prefixes, each call adds one. */
+PLUME_API plume_status_t plume_options_add_in_app_prefix(plume_options_t *opts, const char *prefix);
+/* Fraction of captured errors (plume_capture_error, error and fatal events)
+ * kept, 0.0 to 1.0 (default 1.0). Crashes are always kept. */
+PLUME_API plume_status_t plume_options_set_error_sample_rate(plume_options_t *opts, double rate);
+/* Routing, when a DSN is set: errors, fatal events and crashes go to Sentry;
+ * logs go to Sentry too when logs_to_sentry is on (default off). Errors also
+ * go to Axiom unless errors_to_axiom is off (default on). */
+PLUME_API plume_status_t plume_options_set_logs_to_sentry(plume_options_t *opts, int on);
+PLUME_API plume_status_t plume_options_set_errors_to_axiom(plume_options_t *opts, int on);
+/* Field names whose values are replaced by "[Filtered]" before any sink sees
+ * them, matched case-insensitively as substrings of the key, at any depth.
+ * Default: password, passwd, secret, token, api_key, authorization, cookie.
+ * Replaces the list; n 0 turns scrubbing off. */
+PLUME_API plume_status_t plume_options_set_scrub_fields(plume_options_t *opts,
+                                                        const char *const *names, size_t n);
+
 /* ---- lifecycle ---- */
 
 /* Starts the SDK: takes ownership of opts (freed whatever the outcome), opens
@@ -312,6 +345,53 @@ PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_s
         PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
         plume_breadcrumb_sized_((category), plume_const_size_(category), (msg),                \
                                 plume_const_size_(msg), PLUME_FIELDS_ARGS_);                               \
+    } while (0)
+
+/* ---- before_send ---- */
+
+/* before_send: called on the worker thread (never on the caller's) for every
+ * event before it is routed; it can read and edit the event through the
+ * plume_outgoing_* functions below, which are valid only during the call.
+ * Returning non-zero drops the event (counted in dropped_other). */
+typedef struct plume_outgoing plume_outgoing_t;
+typedef int (*plume_before_send_t)(plume_outgoing_t *event, void *user);
+PLUME_API plume_status_t plume_options_set_before_send(plume_options_t *opts,
+                                                       plume_before_send_t cb, void *user);
+PLUME_API plume_level_t plume_outgoing_level(const plume_outgoing_t *event);
+/* The message (NUL-terminated, valid during the call) or NULL. */
+PLUME_API const char *plume_outgoing_message(const plume_outgoing_t *event);
+/* 1 for an error captured with plume_capture_error() or a crash, else 0. */
+PLUME_API int plume_outgoing_is_error(const plume_outgoing_t *event);
+PLUME_API plume_status_t plume_outgoing_set_level(plume_outgoing_t *event, plume_level_t level);
+PLUME_API plume_status_t plume_outgoing_set_message(plume_outgoing_t *event, const char *message);
+/* Reads the top-level field `key` into *out (strings valid during the call).
+ * PLUME_EINVAL when there is no such field or it is not a scalar. */
+PLUME_API plume_status_t plume_outgoing_get_field(const plume_outgoing_t *event, const char *key,
+                                                  plume_field_t *out);
+/* Adds or replaces a top-level field; removes one (no-op when absent). */
+PLUME_API plume_status_t plume_outgoing_set_field(plume_outgoing_t *event, plume_field_t field);
+PLUME_API plume_status_t plume_outgoing_remove_field(plume_outgoing_t *event, const char *key);
+
+/* ---- errors ---- */
+
+/* Captures a handled error from any thread: `type` (e.g. "ConnectionError";
+ * NULL gives "error"), a message, fields, and the calling thread's stack (up
+ * to 64 frames, taken here; everything else, including the module list and
+ * the encoding, happens on the worker). The event has level error, carries
+ * the breadcrumbs and scope like an error log, and goes to Sentry as an
+ * exception with a stack trace. Same guarantees as plume_log(): never blocks,
+ * never fails loudly. */
+PLUME_API void plume_capture_error(const char *type, const char *message,
+                                   const plume_field_t *fields, size_t nfields);
+/* The same with an error code (e.g. errno), sent as the exception's code. */
+PLUME_API void plume_capture_error_code(const char *type, const char *message, int64_t code,
+                                        const plume_field_t *fields, size_t nfields);
+
+/* PLUME_CAPTURE_ERROR("ConnectionError", "upstream refused", plume_str("host", h)) */
+#define PLUME_CAPTURE_ERROR(type, msg, ...)                                                    \
+    do {                                                                                       \
+        PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
+        plume_capture_error((type), (msg), PLUME_FIELDS_ARGS_);                                \
     } while (0)
 
 /* ---- scope ---- */

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,85 @@ static void dsn_shape(void **state)
     plume_options_free(o);
 }
 
+static int dummy_crash_hook(int signum, void *info, void *uc, void *user)
+{
+    (void)signum, (void)info, (void)uc, (void)user;
+    return 0;
+}
+
+static int dummy_before_send(plume_outgoing_t *ev, void *user)
+{
+    (void)ev, (void)user;
+    return 0;
+}
+
+static void error_and_routing_options(void **state)
+{
+    (void)state;
+    plume_options_t *o = plume_options_new();
+    assert_non_null(o);
+    /* defaults */
+    assert_true(o->crash_handler);
+    assert_true(o->error_sample_rate == 1.0);
+    assert_false(o->logs_to_sentry);
+    assert_true(o->errors_to_axiom);
+    assert_int_equal(o->n_in_app_prefixes, 0);
+    assert_int_equal(o->n_scrub_fields, 7);
+    assert_string_equal(o->scrub_fields[0], "password");
+    assert_string_equal(o->scrub_fields[6], "cookie");
+
+    assert_int_equal(plume_options_set_crash_handler(o, 0), PLUME_OK);
+    assert_false(o->crash_handler);
+    int user = 0;
+    assert_int_equal(plume_options_set_on_crash(o, dummy_crash_hook, &user), PLUME_OK);
+    assert_ptr_equal(o->on_crash, dummy_crash_hook);
+    assert_ptr_equal(o->on_crash_user, &user);
+    assert_int_equal(plume_options_set_before_send(o, dummy_before_send, &user), PLUME_OK);
+    assert_ptr_equal(o->before_send, dummy_before_send);
+    assert_int_equal(plume_options_set_logs_to_sentry(o, 1), PLUME_OK);
+    assert_true(o->logs_to_sentry);
+    assert_int_equal(plume_options_set_errors_to_axiom(o, 0), PLUME_OK);
+    assert_false(o->errors_to_axiom);
+
+    assert_int_equal(plume_options_set_error_sample_rate(o, 0.25), PLUME_OK);
+    assert_true(o->error_sample_rate == 0.25);
+    assert_int_equal(plume_options_set_error_sample_rate(o, 1.5), PLUME_EINVAL);
+    assert_int_equal(plume_options_set_error_sample_rate(o, -0.1), PLUME_EINVAL);
+    assert_true(o->error_sample_rate == 0.25);
+
+    /* in_app prefixes: copied, at most 16, empty refused */
+    char prefix[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(prefix, sizeof(prefix), "/opt/app%d/", i);
+        assert_int_equal(plume_options_add_in_app_prefix(o, prefix), PLUME_OK);
+    }
+    assert_string_equal(o->in_app_prefixes[3], "/opt/app3/");
+    assert_int_equal(plume_options_add_in_app_prefix(o, "/one/more/"), PLUME_EINVAL);
+    assert_int_equal(plume_options_add_in_app_prefix(o, ""), PLUME_EINVAL);
+    assert_int_equal(o->n_in_app_prefixes, 16);
+
+    /* scrub list: replaced whole; a bad entry leaves it as it was; 0 = off */
+    char name[16] = "pin";
+    const char *names[] = {name, "ssn"};
+    assert_int_equal(plume_options_set_scrub_fields(o, names, 2), PLUME_OK);
+    name[0] = 'x'; /* copied */
+    assert_int_equal(o->n_scrub_fields, 2);
+    assert_string_equal(o->scrub_fields[0], "pin");
+    const char *bad[] = {"ok", ""};
+    assert_int_equal(plume_options_set_scrub_fields(o, bad, 2), PLUME_EINVAL);
+    assert_int_equal(o->n_scrub_fields, 2);
+    assert_string_equal(o->scrub_fields[1], "ssn");
+    assert_int_equal(plume_options_set_scrub_fields(o, NULL, 0), PLUME_OK);
+    assert_int_equal(o->n_scrub_fields, 0);
+    plume_options_free(o);
+
+    assert_int_equal(plume_options_set_crash_handler(NULL, 1), PLUME_EINVAL);
+    assert_int_equal(plume_options_set_on_crash(NULL, NULL, NULL), PLUME_EINVAL);
+    assert_int_equal(plume_options_add_in_app_prefix(NULL, "/x"), PLUME_EINVAL);
+    assert_int_equal(plume_options_set_scrub_fields(NULL, NULL, 0), PLUME_EINVAL);
+    assert_int_equal(plume_options_set_before_send(NULL, NULL, NULL), PLUME_EINVAL);
+}
+
 static void every_status_has_its_message(void **state)
 {
     (void)state;
@@ -157,6 +237,7 @@ int main(void)
         cmocka_unit_test(numbers_are_range_checked),
         cmocka_unit_test(null_options_refused),
         cmocka_unit_test(dsn_shape),
+        cmocka_unit_test(error_and_routing_options),
         cmocka_unit_test(every_status_has_its_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
