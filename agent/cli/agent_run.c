@@ -18,6 +18,7 @@
 
 #include "agentlog.h"
 #include "axiom_sink.h"
+#include "sentry_sink.h"
 #include "http.h"
 #include "local_sinks.h"
 #include "loop.h"
@@ -105,24 +106,48 @@ static bool build_sinks(agent_t *a)
     const plume_config_t *cfg = a->cfg;
     char err[512];
     bool remote = false;
-    if (plume_config_axiom_active(cfg)) {
-        if (!make_dirs(cfg->agent.data_dir)) {
-            PLOG_ERROR("cannot create data_dir %s: %s", cfg->agent.data_dir, strerror(errno));
-            return false;
-        }
+    bool axiom = plume_config_axiom_active(cfg), sentry = plume_config_sentry_active(cfg);
+    if ((axiom || sentry) && !make_dirs(cfg->agent.data_dir)) {
+        PLOG_ERROR("cannot create data_dir %s: %s", cfg->agent.data_dir, strerror(errno));
+        return false;
+    }
+    a->pipeline.error_level = (plume_level_t)cfg->routing.sentry_min_level;
+    /* Routing (agent.toml [routing]): without Sentry, Axiom gets everything. */
+    unsigned axiom_routes = PLUME_ROUTE_LOGS;
+    if (!sentry || cfg->routing.errors_to_axiom)
+        axiom_routes |= PLUME_ROUTE_ERRORS;
+    unsigned sentry_routes = PLUME_ROUTE_ERRORS;
+    if (cfg->routing.logs_to_sentry)
+        sentry_routes |= PLUME_ROUTE_LOGS;
+    if (axiom) {
         plume_sink_t *s = plume_axiom_sink_new(a->loop, a->http, &cfg->axiom, cfg->agent.data_dir,
                                                cfg->agent.max_memory, &a->metrics, err, sizeof(err));
         if (!s) {
             PLOG_ERROR("%s", err);
             return false;
         }
-        plume_pipeline_add_sink(&a->pipeline, s);
+        plume_pipeline_add_sink_routed(&a->pipeline, s, axiom_routes);
         remote = true;
         char url[2048];
         plume_axiom_ingest_url(&cfg->axiom, url, sizeof(url));
-        PLOG_INFO("axiom: shipping to %s", url);
+        PLOG_INFO("axiom: shipping %s to %s",
+                  axiom_routes == PLUME_ROUTE_ALL ? "logs and errors" : "logs", url);
     } else if (cfg->axiom.enabled) {
         PLOG_INFO("axiom: off (no token or dataset; set AXIOM_TOKEN and AXIOM_DATASET)");
+    }
+    if (sentry) {
+        plume_sink_t *s = plume_sentry_sink_new(a->loop, a->http, &cfg->sentry,
+                                                a->pipeline.error_level, cfg->agent.data_dir,
+                                                &a->metrics, err, sizeof(err));
+        if (!s) {
+            PLOG_ERROR("%s", err);
+            return false;
+        }
+        plume_pipeline_add_sink_routed(&a->pipeline, s, sentry_routes);
+        remote = true;
+        PLOG_INFO("sentry: shipping %s", sentry_routes == PLUME_ROUTE_ALL
+                                             ? "errors as events and logs as log items"
+                                             : "errors as events");
     }
     if (cfg->file.enabled) {
         plume_sink_t *s = plume_file_sink_new(a->loop, cfg->file.path, cfg->file.max_size,
@@ -221,7 +246,7 @@ int plume_agent_run(const plume_config_t *cfg)
      * sink stopped, nothing dropped or refused on the way. */
     const plume_metrics_t *m = &a.metrics;
     bool lost = m->rejected_by_sink || m->dropped_outbox_full || m->dropped_failed ||
-                m->dropped_corrupt || m->dropped_encode;
+                m->dropped_corrupt || m->dropped_encode || m->dropped_rate_limited;
     code = plume_pipeline_idle(&a.pipeline) && !plume_pipeline_any_stopped(&a.pipeline) && !lost
                ? 0
                : 1;

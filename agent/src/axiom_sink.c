@@ -272,7 +272,7 @@ static plume_verdict_t judge(void *ctx, const plume_batch_meta_t *meta,
     return PLUME_VERDICT_DEAD_LETTER;
 }
 
-static const plume_delivery_ops_t delivery_ops = {prepare, judge};
+static const plume_delivery_ops_t delivery_ops = {prepare, judge, NULL};
 
 static void submit(plume_sink_t *base, const plume_event_view_t *ev)
 {

@@ -16,6 +16,8 @@
 
 #include "config_units.h"
 #include "envexpand.h"
+#include "plume/plume.h" /* plume_level_t: routing.sentry_min_level */
+#include "sentry_dsn.h"
 #include "toml.h"
 
 typedef enum { OPT_STRING, OPT_BOOL, OPT_INT, OPT_SIZE, OPT_DURATION, OPT_ENUM, OPT_TRISTATE } opt_type_t;
@@ -38,6 +40,8 @@ static const char *const path_styles[] = {"auto", "edge", "legacy", NULL};
 static const char *const codecs[] = {"none", "gzip", "zstd", NULL};
 static const char *const console_formats[] = {"auto", "pretty", "json", NULL};
 static const char *const fsync_interval[] = {"interval", NULL};
+/* plume_level_t values from PLUME_LEVEL_TRACE (0) on */
+static const char *const event_levels[] = {"trace", "debug", "info", "warn", "error", "fatal", NULL};
 
 #define OFF(field) offsetof(plume_config_t, field)
 static const option_t options[] = {
@@ -68,6 +72,24 @@ static const option_t options[] = {
     {"sinks.axiom", "retry_max_attempts", OPT_INT, OFF(axiom.retry_max_attempts), NULL, 0, 1000000, false},
     {"sinks.axiom", "outbox_max_size", OPT_SIZE, OFF(axiom.outbox_max_size), NULL, 0, 0, false},
     {"sinks.axiom", "outbox_fsync", OPT_TRISTATE, OFF(axiom.outbox_fsync), fsync_interval, 0, 0, false},
+    {"sinks.sentry", "enabled", OPT_BOOL, OFF(sentry.enabled), NULL, 0, 0, false},
+    {"sinks.sentry", "dsn", OPT_STRING, OFF(sentry.dsn), NULL, 0, 0, true},
+    {"sinks.sentry", "release", OPT_STRING, OFF(sentry.release), NULL, 0, 0, false},
+    {"sinks.sentry", "environment", OPT_STRING, OFF(sentry.environment), NULL, 0, 0, false},
+    {"sinks.sentry", "server_name", OPT_STRING, OFF(sentry.server_name), NULL, 0, 0, false},
+    {"sinks.sentry", "max_in_flight", OPT_INT, OFF(sentry.max_in_flight), NULL, 1, 64, false},
+    {"sinks.sentry", "request_timeout", OPT_DURATION, OFF(sentry.request_timeout_ms), NULL, 0, 0, false},
+    {"sinks.sentry", "connect_timeout", OPT_DURATION, OFF(sentry.connect_timeout_ms), NULL, 0, 0, false},
+    {"sinks.sentry", "retry_initial", OPT_DURATION, OFF(sentry.retry_initial_ms), NULL, 0, 0, false},
+    {"sinks.sentry", "retry_max", OPT_DURATION, OFF(sentry.retry_max_ms), NULL, 0, 0, false},
+    {"sinks.sentry", "retry_max_attempts", OPT_INT, OFF(sentry.retry_max_attempts), NULL, 0, 1000000, false},
+    {"sinks.sentry", "log_batch_max_events", OPT_INT, OFF(sentry.log_batch_max_events), NULL, 1, 100, false},
+    {"sinks.sentry", "log_batch_max_age", OPT_DURATION, OFF(sentry.log_batch_max_age_ms), NULL, 0, 0, false},
+    {"sinks.sentry", "outbox_max_size", OPT_SIZE, OFF(sentry.outbox_max_size), NULL, 0, 0, false},
+    {"sinks.sentry", "outbox_fsync", OPT_BOOL, OFF(sentry.outbox_fsync), NULL, 0, 0, false},
+    {"routing", "sentry_min_level", OPT_ENUM, OFF(routing.sentry_min_level), event_levels, 0, 0, false},
+    {"routing", "logs_to_sentry", OPT_BOOL, OFF(routing.logs_to_sentry), NULL, 0, 0, false},
+    {"routing", "errors_to_axiom", OPT_BOOL, OFF(routing.errors_to_axiom), NULL, 0, 0, false},
     {"sinks.console", "enabled", OPT_TRISTATE, OFF(console.enabled), NULL, 0, 0, false},
     {"sinks.console", "format", OPT_ENUM, OFF(console.format), console_formats, 0, 0, false},
     {"sinks.file", "enabled", OPT_BOOL, OFF(file.enabled), NULL, 0, 0, false},
@@ -77,7 +99,8 @@ static const option_t options[] = {
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
-static const char *const sections[] = {"agent", "sources.stdin", "sinks.axiom", "sinks.console",
+static const char *const sections[] = {"agent",        "sources.stdin", "sinks.axiom",
+                                       "sinks.sentry", "routing",       "sinks.console",
                                        "sinks.file"};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -397,6 +420,27 @@ static bool validate(plume_config_t *cfg, char *err, size_t errlen)
                  PLUME_AXIOM_MAX_DATASET);
         return false;
     }
+    const plume_sentry_config_t *se = &cfg->sentry;
+    if (se->log_batch_max_age_ms == 0) {
+        snprintf(err, errlen, "%s: sinks.sentry.log_batch_max_age must be greater than 0", name);
+        return false;
+    }
+    if (se->retry_initial_ms == 0 || se->retry_max_ms < se->retry_initial_ms) {
+        snprintf(err, errlen, "%s: sinks.sentry: need 0 < retry_initial <= retry_max", name);
+        return false;
+    }
+    if (cfg->routing.sentry_min_level < PLUME_LEVEL_WARN) {
+        snprintf(err, errlen, "%s: routing.sentry_min_level must be warn, error or fatal", name);
+        return false;
+    }
+    if (plume_config_sentry_active(cfg)) {
+        plume_sentry_dsn_t dsn;
+        char why[300];
+        if (plume_sentry_dsn_parse(se->dsn, &dsn, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "%s: sinks.sentry.dsn: %s", name, why);
+            return false;
+        }
+    }
     if (plume_config_axiom_active(cfg)) {
         if (strncmp(ax->url, "http://", 7) != 0 && strncmp(ax->url, "https://", 8) != 0) {
             snprintf(err, errlen, "%s: sinks.axiom.url must start with http:// or https:// (got '%s')",
@@ -429,6 +473,7 @@ bool plume_config_load_text(plume_config_t *cfg, const char *name, const char *t
     override_from_env(&cfg->axiom.token, "AXIOM_TOKEN");
     override_from_env(&cfg->axiom.dataset, "AXIOM_DATASET");
     override_from_env(&cfg->axiom.url, "AXIOM_URL");
+    override_from_env(&cfg->sentry.dsn, "SENTRY_DSN");
     return validate(cfg, err, errlen);
 }
 
@@ -476,6 +521,11 @@ bool plume_config_axiom_active(const plume_config_t *cfg)
 {
     const plume_axiom_config_t *ax = &cfg->axiom;
     return ax->enabled && ax->token && *ax->token && ax->dataset && *ax->dataset;
+}
+
+bool plume_config_sentry_active(const plume_config_t *cfg)
+{
+    return cfg->sentry.enabled && cfg->sentry.dsn && *cfg->sentry.dsn;
 }
 
 static void print_string(FILE *out, const char *s)
@@ -549,5 +599,8 @@ void plume_config_print(const plume_config_t *cfg, FILE *out)
             fprintf(out, "# active: %s\n",
                     plume_config_axiom_active(cfg) ? "yes"
                                                    : "no (needs a token and a dataset)");
+        if (strcmp(section, "sinks.sentry") == 0 && strcmp(opt->key, "enabled") == 0)
+            fprintf(out, "# active: %s\n",
+                    plume_config_sentry_active(cfg) ? "yes" : "no (needs a dsn)");
     }
 }

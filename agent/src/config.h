@@ -49,6 +49,34 @@ typedef struct plume_axiom_config {
     int outbox_fsync; /* plume_tristate_t: TRUE each batch, FALSE never, AUTO "interval" */
 } plume_axiom_config_t;
 
+/* The Sentry sink ([sinks.sentry]). */
+typedef struct plume_sentry_config {
+    bool enabled;
+    char *dsn;
+    char *release;     /* for events that carry none ("" = none) */
+    char *environment; /* the same */
+    char *server_name; /* the same ("" = the host name) */
+    int64_t max_in_flight;
+    uint64_t request_timeout_ms;
+    uint64_t connect_timeout_ms;
+    uint64_t retry_initial_ms;
+    uint64_t retry_max_ms;
+    int64_t retry_max_attempts;
+    int64_t log_batch_max_events; /* logs per envelope, at most 100 */
+    uint64_t log_batch_max_age_ms;
+    uint64_t outbox_max_size;
+    bool outbox_fsync;
+} plume_sentry_config_t;
+
+/* Which events go to which sink ([routing]). An event is an "error" when its
+ * level is at least sentry_min_level or it carries an error map (captured
+ * errors, crashes); every other event is a "log". */
+typedef struct plume_routing_config {
+    int sentry_min_level; /* plume_level_t: warn, error or fatal */
+    bool logs_to_sentry;  /* logs also go to Sentry, as log items */
+    bool errors_to_axiom; /* errors also go to Axiom */
+} plume_routing_config_t;
+
 typedef struct plume_config {
     struct {
         char *data_dir;
@@ -62,6 +90,8 @@ typedef struct plume_config {
         uint64_t max_line_bytes;
     } stdin_source;
     plume_axiom_config_t axiom;
+    plume_sentry_config_t sentry;
+    plume_routing_config_t routing;
     struct {
         int enabled; /* plume_tristate_t */
         int format;  /* plume_console_format_t */
@@ -86,6 +116,8 @@ void plume_config_free(plume_config_t *cfg);
 void plume_config_print(const plume_config_t *cfg, FILE *out);
 /* True when the Axiom sink has what it needs to run (enabled, token, dataset). */
 bool plume_config_axiom_active(const plume_config_t *cfg);
+/* True when the Sentry sink has what it needs to run (enabled, a DSN). */
+bool plume_config_sentry_active(const plume_config_t *cfg);
 
 extern const char plume_default_config[];
 extern const size_t plume_default_config_len;

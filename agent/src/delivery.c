@@ -36,6 +36,7 @@ typedef struct slot {
     plume_outbox_id_t id;
     plume_batch_meta_t meta;
     plume_buf_t body;
+    plume_buf_t wire; /* the request body when the sink has an encode op */
     plume_delivery_request_t req;
 } slot_t;
 
@@ -124,6 +125,7 @@ static void finish_slot(slot_t *s)
 {
     free_request(&s->req);
     plume_buf_reset(&s->body);
+    plume_buf_reset(&s->wire);
     s->busy = false;
     s->d->in_flight--;
 }
@@ -277,6 +279,25 @@ static void pump(plume_delivery_t *d)
             hold_for(d, 1000);
             return;
         }
+        const plume_buf_t *send = &s->body;
+        if (d->ops.encode) {
+            plume_buf_reset(&s->wire);
+            plume_encode_result_t er = d->ops.encode(d->ctx, &s->meta, &s->body, &s->wire);
+            if (er != PLUME_ENCODE_SEND) {
+                free_request(&s->req);
+                plume_buf_reset(&s->body);
+                plume_buf_reset(&s->wire);
+                if (er == PLUME_ENCODE_DROP) {
+                    forget_batch(d, id);
+                    plume_outbox_remove(d->outbox, id);
+                    continue;
+                }
+                plume_outbox_release(d->outbox, id);
+                hold_for(d, 1000);
+                return;
+            }
+            send = &s->wire;
+        }
         s->id = id;
         s->busy = true;
         s->d = d;
@@ -285,8 +306,8 @@ static void pump(plume_delivery_t *d)
             .method = "POST",
             .url = s->req.url,
             .headers = (const char *const *)s->req.headers,
-            .body = s->body.data,
-            .body_len = s->body.len,
+            .body = send->data,
+            .body_len = send->len,
             .timeout_ms = d->opts.request_timeout_ms,
             .connect_timeout_ms = d->opts.connect_timeout_ms,
             .done = on_response,
@@ -338,6 +359,7 @@ plume_delivery_t *plume_delivery_new(plume_loop_t *loop, plume_http_t *http, plu
     }
     for (uint32_t i = 0; i < d->opts.max_in_flight; i++) {
         plume_buf_init(&d->slots[i].body, opts->max_body);
+        plume_buf_init(&d->slots[i].wire, opts->max_body);
         d->slots[i].d = d;
     }
     size_t pending = plume_outbox_pending_count(outbox);
@@ -356,6 +378,7 @@ void plume_delivery_free(plume_delivery_t *d)
         for (uint32_t i = 0; i < d->opts.max_in_flight; i++) {
             free_request(&d->slots[i].req);
             plume_buf_free(&d->slots[i].body);
+            plume_buf_free(&d->slots[i].wire);
         }
         free(d->slots);
     }

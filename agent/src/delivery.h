@@ -4,7 +4,8 @@
  * A sink hands sealed (compressed) batches to plume_delivery_put(): the batch is
  * written to the outbox first, then sent. The sink supplies two callbacks:
  * `prepare` builds the request (URL, headers) for a batch, and `judge` turns a
- * response into a verdict. Delivery owns everything else: at most max_in_flight
+ * response into a verdict; an optional `encode` builds the request body from
+ * the stored batch at send time (or drops the batch unsent). Delivery owns everything else: at most max_in_flight
  * requests, resending pending batches oldest first (including those left by an
  * earlier run), backoff with jitter between retries, waiting out rate limits
  * (no request at all before the deadline, capped at one hour), stopping the sink for good on an
@@ -32,6 +33,13 @@ typedef enum plume_verdict {
     PLUME_VERDICT_DROP,        /* refused, not worth keeping: delete and count */
 } plume_verdict_t;
 
+/* What a sink's encode() decided for a batch about to be sent. */
+typedef enum plume_encode_result {
+    PLUME_ENCODE_SEND,  /* send `wire` */
+    PLUME_ENCODE_DROP,  /* do not send: delete it from the outbox (the sink counted it) */
+    PLUME_ENCODE_LATER, /* cannot now (out of memory): try again a second later */
+} plume_encode_result_t;
+
 /* Request headers prepared for one batch: "Name: value" strings. */
 #define PLUME_DELIVERY_MAX_HEADERS 12
 typedef struct plume_delivery_request {
@@ -48,6 +56,12 @@ typedef struct plume_delivery_ops {
     plume_verdict_t (*judge)(void *ctx, const plume_batch_meta_t *meta,
                              const plume_http_response_t *resp, uint64_t *until_epoch_ms,
                              char *reason, size_t reason_len);
+    /* Optional (NULL: the stored body is sent as it is). Called right before
+     * each send, after prepare: turns the stored body into the request body
+     * in `wire` (reset, bounded by max_body), e.g. stamping a send time and
+     * compressing, or decides the batch is not to be sent at all. */
+    plume_encode_result_t (*encode)(void *ctx, const plume_batch_meta_t *meta,
+                                    const plume_buf_t *stored, plume_buf_t *wire);
 } plume_delivery_ops_t;
 
 typedef struct plume_delivery_options {

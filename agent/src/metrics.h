@@ -22,6 +22,7 @@ typedef struct plume_metrics {
     uint64_t dropped_failed;    /* events dead-lettered to failed/ */
     uint64_t dropped_corrupt;   /* corrupt outbox batches set aside */
     uint64_t dropped_encode;    /* events that could not be encoded */
+    uint64_t dropped_rate_limited; /* Sentry items of a rate-limited category, dropped unsent */
 } plume_metrics_t;
 
 /* One line: `plume-agent: summary key=value ...`. `pending` is what is still in

@@ -4,14 +4,31 @@
 
 #include <string.h>
 
-void plume_pipeline_init(plume_pipeline_t *p) { memset(p, 0, sizeof(*p)); }
+void plume_pipeline_init(plume_pipeline_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->error_level = PLUME_LEVEL_ERROR;
+}
 
-bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s)
+bool plume_pipeline_add_sink_routed(plume_pipeline_t *p, plume_sink_t *s, unsigned routes)
 {
     if (p->nsinks == PLUME_PIPELINE_MAX_SINKS)
         return false;
+    p->routes[p->nsinks] = routes & PLUME_ROUTE_ALL;
     p->sinks[p->nsinks++] = s;
     return true;
+}
+
+bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s)
+{
+    return plume_pipeline_add_sink_routed(p, s, PLUME_ROUTE_ALL);
+}
+
+plume_route_t plume_pipeline_route_of(const plume_pipeline_t *p, const plume_event_view_t *ev)
+{
+    if (ev->error || (ev->level != PLUME_LEVEL_NONE && ev->level >= p->error_level))
+        return PLUME_ROUTE_ERRORS;
+    return PLUME_ROUTE_LOGS;
 }
 
 bool plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len)
@@ -25,8 +42,10 @@ bool plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len
 
 void plume_pipeline_submit_view(plume_pipeline_t *p, const plume_event_view_t *ev)
 {
+    unsigned route = plume_pipeline_route_of(p, ev);
     for (size_t i = 0; i < p->nsinks; i++)
-        p->sinks[i]->ops->submit(p->sinks[i], ev);
+        if (p->routes[i] & route)
+            p->sinks[i]->ops->submit(p->sinks[i], ev);
 }
 
 void plume_pipeline_flush(plume_pipeline_t *p)

@@ -4,8 +4,9 @@
  * Collectors and the SDK worker hand events to plume_pipeline_submit()
  * (msgpack, event.h) or plume_pipeline_submit_view() (an event read in place,
  * e.g. a JSON line passed through); each sink batches, encodes and delivers
- * them its own way. Today every event goes to every sink; per-sink routing rules (errors to
- * Sentry, logs to Axiom) plug in here. */
+ * them its own way. Each sink takes the routes it was added with: "errors"
+ * (events at or above the pipeline's error level, or carrying an error map:
+ * captured errors and crashes) and/or "logs" (every other event). */
 #ifndef PLUME_PIPELINE_H
 #define PLUME_PIPELINE_H
 
@@ -17,14 +18,29 @@
 
 #define PLUME_PIPELINE_MAX_SINKS 8
 
+typedef enum plume_route {
+    PLUME_ROUTE_LOGS = 1,
+    PLUME_ROUTE_ERRORS = 2,
+    PLUME_ROUTE_ALL = 3,
+} plume_route_t;
+
 typedef struct plume_pipeline {
     plume_sink_t *sinks[PLUME_PIPELINE_MAX_SINKS];
+    unsigned routes[PLUME_PIPELINE_MAX_SINKS]; /* plume_route_t bits per sink */
     size_t nsinks;
+    plume_level_t error_level; /* events at or above it are errors */
 } plume_pipeline_t;
 
+/* An empty pipeline whose error level is PLUME_LEVEL_ERROR. */
 void plume_pipeline_init(plume_pipeline_t *p);
-/* Takes ownership of the sink. False when the table is full. */
+/* Takes ownership of the sink, which gets every event. False when the table
+ * is full. */
 bool plume_pipeline_add_sink(plume_pipeline_t *p, plume_sink_t *s);
+/* The same for a sink that gets only the events of `routes` (plume_route_t
+ * bits; 0 = none, the sink is kept but idle). */
+bool plume_pipeline_add_sink_routed(plume_pipeline_t *p, plume_sink_t *s, unsigned routes);
+/* The route of one event: PLUME_ROUTE_ERRORS or PLUME_ROUTE_LOGS. */
+plume_route_t plume_pipeline_route_of(const plume_pipeline_t *p, const plume_event_view_t *ev);
 /* Reads the msgpack event once and hands it to every sink. False, with no
  * sink called, if it is not a valid event (the caller counts it). */
 bool plume_pipeline_submit(plume_pipeline_t *p, const uint8_t *event, size_t len);

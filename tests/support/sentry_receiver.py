@@ -23,6 +23,7 @@ python3-jsonschema); `node_check` runs the same bytes through @sentry/core's
 `parseEnvelope` (tests/support/envelope_check) as a second, independent parser.
 """
 
+import collections
 import json
 import os
 import re
@@ -246,6 +247,35 @@ def _lint_log_entry(e, where):
     return out
 
 
+CLIENT_REPORT_REASONS = ("queue_overflow", "cache_overflow", "buffer_overflow", "ratelimit_backoff",
+                         "network_error", "sample_rate", "before_send", "event_processor",
+                         "send_error", "internal_sdk_error", "insufficient_data", "backpressure")
+
+
+def _lint_client_report(payload, where):
+    """A client_report item: {"timestamp": RFC 3339 or epoch, "discarded_events":
+    [{"reason", "category", "quantity" > 0}, ...]} (Sentry's client reports)."""
+    try:
+        doc = strict_json(payload, where)
+    except EnvelopeError as e:
+        return [str(e)]
+    if not isinstance(doc, dict):
+        return ["%s is not an object" % where]
+    out = []
+    ts = doc.get("timestamp")
+    if not isinstance(ts, (str, int, float)) or isinstance(ts, bool):
+        out.append("%s timestamp %r is neither RFC 3339 nor epoch seconds" % (where, ts))
+    evs = doc.get("discarded_events")
+    if not isinstance(evs, list):
+        return out + ["%s discarded_events is not a list" % where]
+    for d in evs:
+        if not isinstance(d, dict) or d.get("reason") not in CLIENT_REPORT_REASONS or \
+                not isinstance(d.get("category"), str) or isinstance(d.get("quantity"), bool) or \
+                not isinstance(d.get("quantity"), int) or d["quantity"] <= 0:
+            out.append("%s entry %r is not {reason, category, quantity > 0}" % (where, d))
+    return out
+
+
 def lint_envelope(header, items):
     """Plume's contract beyond what Relay refuses (PROTOCOLS.md): every item
     has a length, sent_at is set, an event carries its event_id, log entries
@@ -258,6 +288,9 @@ def lint_envelope(header, items):
         where = "item %d (%s)" % (i, ih.get("type"))
         if ih.get("length") is None:
             out.append("%s header has no length" % where)
+        if ih.get("type") == "client_report":
+            out += _lint_client_report(payload, where)
+            continue
         if ih.get("type") not in ("event", "log"):
             continue
         dups = []
@@ -389,6 +422,10 @@ class Envelope:
         """The payload of the event item (at most one), parsed."""
         return [json.loads(p) for ih, p in self.items if ih["type"] == "event"]
 
+    def client_reports(self):
+        """The payloads of the client_report items, parsed."""
+        return [json.loads(p) for ih, p in self.items if ih["type"] == "client_report"]
+
     def logs(self):
         """The entries of the log item (at most one), parsed."""
         return [e for ih, p in self.items if ih["type"] == "log" for e in json.loads(p)["items"]]
@@ -508,6 +545,15 @@ class SentryReceiver(ReceiverBase):
     def logs(self):
         """Every accepted log entry, in arrival order."""
         return [e for env in self.envelopes for e in env.logs()]
+
+    def discarded(self):
+        """Sum of the client reports' quantities per (reason, category)."""
+        out = collections.Counter()
+        for env in self.envelopes:
+            for rep in env.client_reports():
+                for d in rep.get("discarded_events", []):
+                    out[(d["reason"], d["category"])] += d["quantity"]
+        return out
 
     def wait_for_envelopes(self, n, timeout):
         """True once at least n envelopes were accepted, False at the deadline."""

@@ -14,6 +14,7 @@
 
 #include "compress.h"
 #include "config.h"
+#include "plume/plume.h"
 
 static char *tmpdir;
 static char err[512];
@@ -21,7 +22,8 @@ static char err[512];
 /* Variables the built-in default reads: cleared so the host cannot leak in. */
 static const char *const env_vars[] = {"AXIOM_TOKEN", "AXIOM_DATASET", "AXIOM_URL", "AXIOM_ORG_ID",
                                        "PLUME_DATA_DIR", "PLUME_UT_DIR", "PLUME_UT_UNSET",
-                                       "PLUME_UT_MEM"};
+                                       "PLUME_UT_MEM", "SENTRY_DSN", "SENTRY_RELEASE",
+                                       "SENTRY_ENVIRONMENT"};
 
 static int clean_env(void **state)
 {
@@ -914,6 +916,58 @@ static void axiom_active(void **state)
     plume_config_free(&z);
 }
 
+/* [sinks.sentry] and [routing]: defaults, the DSN checked at load with an
+ * error naming the option and the bad part (never the key), SENTRY_DSN over
+ * the file, and the routing level bounds. */
+static void sentry_and_routing(void **state)
+{
+    (void)state;
+    plume_config_t c;
+    expect_ok(&c, "");
+    assert_false(plume_config_sentry_active(&c)); /* no DSN */
+    assert_true(c.sentry.enabled);
+    assert_string_equal(c.sentry.environment, "production");
+    assert_int_equal(c.sentry.log_batch_max_events, 100);
+    assert_int_equal(c.sentry.log_batch_max_age_ms, 1000);
+    assert_true(c.sentry.outbox_fsync);
+    assert_int_equal(c.routing.sentry_min_level, PLUME_LEVEL_ERROR);
+    assert_false(c.routing.logs_to_sentry);
+    assert_true(c.routing.errors_to_axiom);
+    plume_config_free(&c);
+
+    expect_ok(&c, "[sinks.sentry]\ndsn = \"https://abc@o1.ingest.sentry.io/42\"\n"
+                  "[routing]\nsentry_min_level = \"fatal\"\nlogs_to_sentry = true\n");
+    assert_true(plume_config_sentry_active(&c));
+    assert_int_equal(c.routing.sentry_min_level, PLUME_LEVEL_FATAL);
+    assert_true(c.routing.logs_to_sentry);
+    char *printed = print_all(&c);
+    assert_null(strstr(printed, "abc@")); /* the DSN is masked */
+    assert_non_null(strstr(printed, "[routing]\nsentry_min_level = \"fatal\""));
+    free(printed);
+    plume_config_free(&c);
+
+    plume_config_t bad;
+    assert_false(load(&bad, "[sinks.sentry]\ndsn = \"https://sekrit@sentry.example.com/abc\"\n"));
+    assert_non_null(strstr(err, "test.toml: sinks.sentry.dsn: "));
+    assert_non_null(strstr(err, "project id"));
+    assert_null(strstr(err, "sekrit"));
+    plume_config_free(&bad);
+    /* a disabled sink's DSN is not checked */
+    expect_ok(&c, "[sinks.sentry]\nenabled = false\ndsn = \"nonsense\"\n");
+    assert_false(plume_config_sentry_active(&c));
+    plume_config_free(&c);
+
+    expect_error("[routing]\nsentry_min_level = \"info\"\n",
+                 "test.toml: routing.sentry_min_level must be warn, error or fatal");
+    expect_error("[sinks.sentry]\nlog_batch_max_events = 101\n",
+                 "test.toml:2:24: sinks.sentry.log_batch_max_events: 101 is out of range [1, 100]");
+
+    setenv("SENTRY_DSN", "http://envkey@127.0.0.1:9/7", 1);
+    expect_ok(&c, "[sinks.sentry]\ndsn = \"https://filekey@h/1\"\n");
+    assert_string_equal(c.sentry.dsn, "http://envkey@127.0.0.1:9/7");
+    plume_config_free(&c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, clean_env, clean_env)
 
 int main(void)
@@ -943,6 +997,7 @@ int main(void)
         T(print_masks_token),
         T(print_reads_back),
         T(axiom_active),
+        T(sentry_and_routing),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -128,7 +128,26 @@ static plume_verdict_t fake_judge(void *ctx, const plume_batch_meta_t *meta,
     return v;
 }
 
-static const plume_delivery_ops_t fake_ops = {fake_prepare, fake_judge};
+/* The encode op: "DROP" is dropped, "LATER" is put off once, anything else
+ * is sent as "<body>". */
+static plume_encode_result_t fake_encode(void *ctx, const plume_batch_meta_t *meta,
+                                         const plume_buf_t *stored, plume_buf_t *wire)
+{
+    static int laters;
+    (void)ctx;
+    (void)meta;
+    if (stored->len == 4 && memcmp(stored->data, "DROP", 4) == 0)
+        return PLUME_ENCODE_DROP;
+    if (stored->len == 5 && memcmp(stored->data, "LATER", 5) == 0 && laters++ == 0)
+        return PLUME_ENCODE_LATER;
+    plume_buf_append(wire, "<", 1);
+    plume_buf_append(wire, stored->data, stored->len);
+    plume_buf_append(wire, ">", 1);
+    return PLUME_ENCODE_SEND;
+}
+
+static const plume_delivery_ops_t fake_ops = {fake_prepare, fake_judge, NULL};
+static const plume_delivery_ops_t fake_ops_encoding = {fake_prepare, fake_judge, fake_encode};
 
 /* ---- fixture ---- */
 
@@ -142,6 +161,7 @@ typedef struct fixture {
     plume_delivery_t *d;
     plume_delivery_options_t opts;
     plume_outbox_t *ob; /* until handed to the delivery */
+    bool encoding;      /* use fake_ops_encoding */
 } fixture_t;
 
 static int setup(void **state)
@@ -204,7 +224,8 @@ static void start(fixture_t *f)
 {
     if (!f->ob)
         f->ob = open_outbox(f, 0);
-    f->d = plume_delivery_new(f->loop, f->http, f->ob, &fake_ops, &f->fake, &f->opts, &f->m);
+    f->d = plume_delivery_new(f->loop, f->http, f->ob, f->encoding ? &fake_ops_encoding : &fake_ops,
+                              &f->fake, &f->opts, &f->m);
     assert_non_null(f->d);
     f->ob = NULL; /* owned by the delivery now */
 }
@@ -284,6 +305,25 @@ static void delivered_removes_batches(void **state)
     assert_int_equal(plume_delivery_pending_events(f->d), 0);
     assert_false(plume_delivery_stopped(f->d));
     plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 7});
+}
+
+/* The encode op decides what is sent: the stored body is transformed, a
+ * dropped batch leaves the outbox without a request, a put-off one is sent
+ * after the one-second hold. */
+static void encode_transforms_drops_and_defers(void **state)
+{
+    fixture_t *f = *state;
+    f->encoding = true;
+    start(f);
+    put(f, "A", 1);
+    put(f, "DROP", 2);
+    put(f, "LATER", 3);
+    uint64_t t0 = mono_ms();
+    run_until_idle(f);
+    expect_bodies(f->srv, (const char *[]){"<A>", "<LATER>"}, 2);
+    assert_true(rec(f->srv, 1)->mono_ms - t0 >= 900);
+    assert_int_equal(count_files(f, "outbox", ".batch"), 0);
+    plume_test_expect_metrics(&f->m, &(plume_metrics_t){.requests = 2, .delivered = 4});
 }
 
 static void retry_waits_backoff(void **state)
@@ -646,6 +686,7 @@ int main(void)
     setenv("NO_PROXY", "*", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(delivered_removes_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(encode_transforms_drops_and_defers, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_waits_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_backoff_grows_and_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(wait_until_sends_nothing_before, setup, teardown),

@@ -25,7 +25,7 @@ static const counter_key_t keys[] = {
     K(received),         K(parsed),         K(parse_errors),        K(truncated),
     K(invalid_utf8),     K(batches),        K(delivered),           K(retries),
     K(requests),         K(rejected_by_sink), K(dropped_outbox_full), K(dropped_failed),
-    K(dropped_corrupt),  K(dropped_encode),
+    K(dropped_corrupt),  K(dropped_encode),   K(dropped_rate_limited),
 };
 #undef K
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -68,19 +68,19 @@ static void exact_line(void **state)
     plume_metrics_t m;
     uint64_t *v = (uint64_t *)&m;
     for (size_t i = 0; i < NKEYS; i++)
-        v[i] = i + 1; /* struct order: received=1 ... dropped_encode=14 */
-    char *s = summary(&m, 15);
+        v[i] = i + 1; /* struct order: received=1 ... dropped_rate_limited=15 */
+    char *s = summary(&m, 16);
     assert_string_equal(s, "plume-agent: summary received=1 parsed=2 parse_errors=3 truncated=4 "
                            "invalid_utf8=5 batches=6 delivered=8 retries=9 requests=7 "
                            "rejected_by_sink=10 dropped_outbox_full=11 dropped_failed=12 "
-                           "dropped_corrupt=13 dropped_encode=14 pending=15\n");
+                           "dropped_corrupt=13 dropped_encode=14 dropped_rate_limited=15 pending=16\n");
     free(s);
     plume_metrics_t zero = {0};
     s = summary(&zero, 0);
     assert_string_equal(s, "plume-agent: summary received=0 parsed=0 parse_errors=0 truncated=0 "
                            "invalid_utf8=0 batches=0 delivered=0 retries=0 requests=0 "
                            "rejected_by_sink=0 dropped_outbox_full=0 dropped_failed=0 "
-                           "dropped_corrupt=0 dropped_encode=0 pending=0\n");
+                           "dropped_corrupt=0 dropped_encode=0 dropped_rate_limited=0 pending=0\n");
     free(s);
 }
 
