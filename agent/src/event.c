@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "json_parse.h"
+
 static const char *const level_names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
 static const unsigned char level_lens[] = {5, 5, 4, 4, 5, 5};
 
@@ -353,4 +355,18 @@ uint64_t plume_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool plume_event_fields_mp(const plume_event_view_t *ev, plume_buf_t *tmp, const uint8_t **map,
+                           size_t *len)
+{
+    *map = ev->fields;
+    *len = ev->fields_len;
+    if (!ev->fields_json)
+        return true;
+    if (!plume_json_to_mp(ev->fields_json, ev->fields_json_len, tmp, NULL))
+        return false;
+    *map = tmp->data;
+    *len = tmp->len;
+    return true;
 }

@@ -139,4 +139,11 @@ bool plume_event_end(plume_event_builder_t *eb);
 
 uint64_t plume_now_ns(void);
 
+/* The event's user fields as one msgpack map, whichever form it carries:
+ * "fields" as they are, or "fields_json" converted into tmp (bounded by
+ * tmp->max). *map is NULL when the event has no fields. False when
+ * fields_json does not convert. */
+bool plume_event_fields_mp(const plume_event_view_t *ev, plume_buf_t *tmp, const uint8_t **map,
+                           size_t *len);
+
 #endif

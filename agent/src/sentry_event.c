@@ -8,7 +8,6 @@
  * none appears twice. */
 #include <string.h>
 
-#include "json_parse.h"
 #include "json_write.h"
 #include "mp.h"
 #include "sentry_event.h"
@@ -358,14 +357,10 @@ bool plume_sentry_event_json(plume_buf_t *b, const plume_event_view_t *ev,
     size_t start = b->len;
     plume_buf_t tmp;
     plume_buf_init(&tmp, MAX_FIELDS_MP);
-    const uint8_t *fields = ev->fields;
-    size_t fields_len = ev->fields_len;
-    if (ev->fields_json) {
-        if (!plume_json_to_mp(ev->fields_json, ev->fields_json_len, &tmp, NULL))
-            goto fail;
-        fields = tmp.data;
-        fields_len = tmp.len;
-    }
+    const uint8_t *fields;
+    size_t fields_len;
+    if (!plume_event_fields_mp(ev, &tmp, &fields, &fields_len))
+        goto fail;
     char ts[PLUME_TIME_FORMAT_MAX];
     size_t tn = plume_time_format_rfc3339(ev->time_ns, ts);
     put_lit(b, "{\"event_id\":\"");

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json_parse.h"
 #include "json_write.h"
 #include "mp.h"
 
@@ -172,14 +171,10 @@ bool plume_sentry_log_json(plume_buf_t *b, const plume_event_view_t *ev, const c
     size_t start = b->len;
     plume_buf_t tmp;
     plume_buf_init(&tmp, MAX_FIELDS_MP);
-    const uint8_t *fields = ev->fields;
-    size_t fields_len = ev->fields_len;
-    if (ev->fields_json) {
-        if (!plume_json_to_mp(ev->fields_json, ev->fields_json_len, &tmp, NULL))
-            goto fail;
-        fields = tmp.data;
-        fields_len = tmp.len;
-    }
+    const uint8_t *fields;
+    size_t fields_len;
+    if (!plume_event_fields_mp(ev, &tmp, &fields, &fields_len))
+        goto fail;
     char num[48];
     put_lit(b, "{\"timestamp\":");
     /* seconds.microseconds: exact in a double until 2106 at that precision */
