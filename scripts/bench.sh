@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Builds an optimised agent and SDK and runs the benchmarks, printing their figures.
 # LINES=N overrides the 1M lines of the stdin benchmark, ROUNDS=N its 3 rounds;
-# SDK_ONLY=1 skips the stdin benchmark. The SDK benchmark's knobs (SDK_CALLS,
+# SDK_ONLY=1 skips the stdin benchmark (the SDK part also times
+# plume_capture_error, breadcrumbs and the crash handler). The SDK benchmark's knobs (SDK_CALLS,
 # SDK_RATE, SDK_BREADCRUMB_RATE, SUSTAINED_RATE, SUSTAINED_SECONDS) are described in
 # tests/bench/bench_sdk.py. BENCH_BUILD=DIR builds in DIR instead of build-bench.
 set -euo pipefail
@@ -17,3 +18,7 @@ if [ "${SDK_ONLY:-0}" != "1" ]; then
 fi
 echo "== SDK log call latency vs spdlog async"
 /usr/bin/python3 tests/bench/bench_sdk.py "$build"
+echo "== SDK errors: plume_capture_error caller cost (20-frame stack), breadcrumb add"
+"$build/tests/bench/bench_capture"
+echo "== SDK crash handler: signal -> report on disk"
+"$build/tests/bench/bench_crash" 300

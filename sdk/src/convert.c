@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "clock.h"
 #include "event.h"
 #include "monotime.h"
@@ -31,8 +32,12 @@ bool plume_convert_init(plume_convert_t *c, const plume_options_t *o, plume_pipe
         plume_buf_init(&c->scope_json[i], 0);
     plume_buf_init(&c->crumb_array, 4u << 20);
     plume_buf_init(&c->deferred, DEFERRED_MAX);
+    plume_buf_init(&c->error, 1u << 20);
     plume_scope_cache_init(&c->scope);
     bool ok = plume_crumbs_init(&c->crumbs, o->max_breadcrumbs);
+    c->emit_ready = plume_emit_init(&c->emit, o, pipeline, metrics);
+    ok = ok && c->emit_ready && plume_error_map_init(&c->error_map, o);
+    plume_capture_configure(o->error_sample_rate);
     char host[256] = "";
     if (gethostname(host, sizeof(host) - 1) != 0)
         strcpy(host, "unknown");
@@ -64,23 +69,20 @@ void plume_convert_free(plume_convert_t *c)
         plume_buf_free(&c->scope_json[i]);
     plume_buf_free(&c->crumb_array);
     plume_buf_free(&c->deferred);
+    plume_buf_free(&c->error);
     plume_scope_cache_free(&c->scope);
     plume_crumbs_free(&c->crumbs);
+    plume_emit_free(&c->emit);
+    plume_error_map_free(&c->error_map);
 }
 
-/* msgpack key/value pairs as JSON members (",key:value" each). */
-static void render_pairs(plume_buf_t *out, const uint8_t *pairs, size_t len, uint32_t n)
+/* msgpack key/value pairs as JSON members (",key:value" each), scrubbed. */
+static void render_pairs(plume_buf_t *out, const uint8_t *pairs, size_t len, uint32_t n,
+                         const plume_scrub_t *scrub)
 {
     plume_mp_reader_t rd;
     plume_mp_reader_init(&rd, pairs, len);
-    for (uint32_t i = 0; i < n; i++) {
-        plume_buf_append(out, ",", 1);
-        if (!plume_json_write_mp_key(out, &rd))
-            break;
-        plume_buf_append(out, ":", 1);
-        if (!plume_json_write_mp(out, &rd))
-            break;
-    }
+    plume_scrub_write_mp_members(out, &rd, n, scrub);
 }
 
 /* The JSON members of the global scope at `stamp` (NULL when none). */
@@ -92,7 +94,8 @@ static const plume_buf_t *scope_at(plume_convert_t *c, uint64_t stamp)
         for (uint32_t i = 0; i < c->scope.count; i++) {
             const plume_scope_version_t *v = &c->scope.v[i];
             plume_buf_reset(&c->scope_json[i]);
-            render_pairs(&c->scope_json[i], v->pairs.data, v->pairs.len, v->npairs);
+            render_pairs(&c->scope_json[i], v->pairs.data, v->pairs.len, v->npairs,
+                         &c->emit.scrub);
         }
         c->scope_json_generation = c->scope.generation;
     }
@@ -108,7 +111,8 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
     plume_buf_t *b = &c->json;
     plume_buf_reset(b);
     unsigned hints = 0;
-    if (r->nfields && !plume_record_json_members(b, r->fields, r->fields_len, &hints)) {
+    if (r->nfields &&
+        !plume_record_json_members_scrub(b, r->fields, r->fields_len, &hints, &c->emit.scrub)) {
         c->bad_records++; /* not what record.c writes */
         return;
     }
@@ -129,7 +133,7 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
             plume_mp_reader_init(&rd, c->crumb_array.data, c->crumb_array.len);
             size_t mark = b->len;
             plume_buf_append(b, ",\"breadcrumbs\":", 15);
-            if (!plume_json_write_mp(b, &rd) && !b->failed) {
+            if (!plume_scrub_write_mp_json(b, &rd, &c->emit.scrub) && !b->failed) {
                 b->len = mark; /* cannot happen (crumbs.c writes scalars only): no
                                 * half array in the event */
                 c->bad_records++;
@@ -142,6 +146,18 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
         return;
     }
     b->data[0] = '{'; /* the first member's comma (there is always one: thread.id) */
+    const uint8_t *error = NULL;
+    size_t error_len = 0;
+    if (r->error) {
+        plume_error_map_refresh(&c->error_map, plume_mono_ms());
+        plume_buf_reset(&c->error);
+        if (!plume_error_map_write(&c->error_map, &c->error, r, tid, name)) {
+            c->metrics->dropped_encode++;
+            return;
+        }
+        error = c->error.data;
+        error_len = c->error.len;
+    }
     plume_event_view_t ev = {
         .time_ns = plume_clock_to_ns(r->stamp),
         .level = r->level,
@@ -152,9 +168,11 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
         .fields_json = (const char *)b->data,
         .fields_json_len = b->len,
         .hints = hints,
+        .error = error,
+        .error_len = error_len,
     };
     c->metrics->received++;
-    plume_pipeline_submit_view(c->pipeline, &ev);
+    plume_emit(&c->emit, &ev);
     c->records++;
 }
 
@@ -226,8 +244,8 @@ void plume_convert_record(void *ctx, const plume_thread_t *t, const uint8_t *rec
         add_crumb(c, rec, len, &r);
         return;
     }
-    if (c->logs_as_breadcrumbs && r.level >= PLUME_LEVEL_INFO)
-        add_crumb(c, rec, len, &r);
+    if (c->logs_as_breadcrumbs && r.level >= PLUME_LEVEL_INFO && !r.error)
+        add_crumb(c, rec, len, &r); /* a captured error is not a breadcrumb */
     if (r.level >= PLUME_LEVEL_ERROR && c->crumbs.max && defer(c, t, rec, len))
         return;
     submit(c, t->tid, t->name, &r);

@@ -13,7 +13,19 @@
  * (at most ERROR_WAIT_MS): a breadcrumb another thread added just before the
  * error may sit in a ring the worker has not reached yet. They wait no
  * longer than the breadcrumb store can keep what came before them (crumbs.h:
- * cap - max newer ones). */
+ * cap - max newer ones).
+ *
+ * A captured error record (plume_capture_error) becomes the same event as an
+ * error log, plus the `error` map (error_map.h). Every field rendered here is
+ * scrubbed (scrub.h) in the rendering pass: the record's fields and overlay,
+ * the scope's tags/user/contexts, the breadcrumbs' data. Every event leaves
+ * through the emitter (emit.h: before_send, then the pipeline), which the
+ * crash delivery uses too (&convert->emit).
+ *
+ * plume_convert_init() also sets the caller-side error sample rate
+ * (capture.h) and makes the first module-table refresh (error_map.h): it
+ * runs in plume_init() before the worker thread starts and before the SDK
+ * accepts calls. */
 #ifndef PLUME_SDK_CONVERT_H
 #define PLUME_SDK_CONVERT_H
 
@@ -23,6 +35,8 @@
 
 #include "buf.h"
 #include "crumbs.h"
+#include "emit.h"
+#include "error_map.h"
 #include "metrics.h"
 #include "options.h"
 #include "pipeline.h"
@@ -44,6 +58,10 @@ typedef struct plume_convert {
     uint32_t ndeferred;
     uint64_t deferred_since_ms;
     uint64_t deferred_crumb_mark; /* crumbs.added when the oldest waiting error came */
+    plume_emit_t emit;         /* before_send + submit; its scrub list renders fields */
+    bool emit_ready;
+    plume_error_map_t error_map; /* in_app prefixes, module-table refreshes */
+    plume_buf_t error;         /* a captured error's `error` map (msgpack) */
     uint64_t records;          /* events submitted */
     uint64_t bad_records;      /* records that did not read back (a bug if ever > 0) */
 } plume_convert_t;

@@ -2,8 +2,10 @@
 /* The worker's breadcrumb store. See crumbs.h. */
 #include "crumbs.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "event.h"
@@ -179,4 +181,50 @@ uint32_t plume_crumbs_write(const plume_crumbs_t *c, uint64_t before, plume_buf_
     for (uint32_t i = first; i < n; i++)
         write_one(&c->slots[order[i]], b);
     return n - first;
+}
+
+/* ---- the crash handler's side ---- */
+
+static _Atomic(plume_crumbs_t *) published;
+static _Atomic int visiting; /* handlers reading the published store */
+
+void plume_crumbs_publish(plume_crumbs_t *c)
+{
+    atomic_store(&published, c);
+    if (c)
+        return;
+    /* seq_cst on both sides: a handler either saw NULL or is counted here */
+    for (int i = 0; i < 1000 && atomic_load(&visiting) > 0; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+uint32_t plume_crumbs_visit_published(plume_crumbs_visit_fn fn, void *ctx)
+{
+    atomic_fetch_add(&visiting, 1);
+    const plume_crumbs_t *c = atomic_load(&published);
+    uint32_t n = 0;
+    if (c && c->slots) {
+        uint32_t cap = *(volatile const uint32_t *)&c->cap;
+        uint32_t count = *(volatile const uint32_t *)&c->count;
+        uint32_t next = *(volatile const uint32_t *)&c->next;
+        uint32_t max = c->max;
+        if (count > cap)
+            count = cap;
+        if (cap && next < cap) {
+            uint32_t take = count < max ? count : max;
+            for (uint32_t i = 0; i < take; i++) {
+                const plume_crumb_t *s = &c->slots[(next + cap - take + i) % cap];
+                uint32_t len = *(volatile const uint32_t *)&s->len;
+                if (len == 0 || len > PLUME_CRUMB_SLOT)
+                    continue;
+                fn(ctx, *(volatile const uint64_t *)&s->stamp, *(volatile const bool *)&s->log,
+                   s->record, len);
+                n++;
+            }
+        }
+    }
+    atomic_fetch_sub(&visiting, 1);
+    return n;
 }

@@ -58,4 +58,23 @@ void plume_crumbs_add(plume_crumbs_t *c, const uint8_t *rec, size_t len,
  * the caller can leave the key out). */
 uint32_t plume_crumbs_write(const plume_crumbs_t *c, uint64_t before, plume_buf_t *b);
 
+/* ---- the crash handler's side ---- */
+
+/* Worker: makes `c` the store the crash handler reads (plume_crumbs_visit_
+ * published); NULL withdraws it, and then waits (at most 1 s) until a
+ * handler copying from it is done, so that `c` may be freed afterwards. */
+void plume_crumbs_publish(plume_crumbs_t *c);
+
+/* Called for each breadcrumb visited: its stamp, whether it is a log record,
+ * and its record bytes (len <= PLUME_CRUMB_SLOT). */
+typedef void (*plume_crumbs_visit_fn)(void *ctx, uint64_t stamp, bool log, const uint8_t *rec,
+                                      uint32_t len);
+
+/* Async-signal-safe: calls fn for the most recently added breadcrumbs of the
+ * published store (at most its max), oldest first; returns how many. The
+ * worker may be writing a slot meanwhile: what fn sees may be torn (its
+ * length is always bounded by the slot), so fn copies it and whoever reads
+ * the copy validates it. 0 when no store is published. */
+uint32_t plume_crumbs_visit_published(plume_crumbs_visit_fn fn, void *ctx);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "crash.h"
 #include "options.h"
 #include "plume/plume.h"
 #include "scope.h"
@@ -58,6 +59,9 @@ PLUME_API plume_status_t plume_init(plume_options_t *opts)
         rc = PLUME_EALREADY;
     } else {
         char err[512];
+        /* the crash handler first: a crash while starting is caught too */
+        if (opts->crash_handler && !plume_crash_install(opts, err, sizeof(err)))
+            fprintf(stderr, "plume: crash handler not installed: %s\n", err);
         worker = plume_worker_start(opts, err, sizeof(err));
         if (!worker) {
             fprintf(stderr, "plume: cannot start: %s\n", err);
@@ -87,6 +91,7 @@ PLUME_API plume_status_t plume_shutdown(uint32_t timeout_ms)
         plume_sdk_set_running(false, 0, PLUME_LEVEL_TRACE, 1.0);
         rc = plume_worker_stop(worker, timeout_ms, &finished);
         worker = NULL;
+        plume_crash_uninstall();
     }
     pthread_mutex_unlock(&lifecycle);
     return rc;

@@ -8,11 +8,14 @@
  * progress on the same thread (a signal handler interrupting a log call)
  * backs off and is counted, so it cannot corrupt the record being written.
  * A breadcrumb is the same kind of record (with a category) in the same ring:
- * the worker keeps the most recent ones for the error events. */
+ * the worker keeps the most recent ones for the error events. A captured
+ * error (capture.c) is one more record kind, written here too
+ * (plume_capture_put), after the error sample rate (plume_capture_accepts). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "clock.h"
 #include "plume/plume.h"
 #include "record.h"
@@ -66,14 +69,42 @@ static void report_drops(plume_thread_t *t)
 /* Per-thread xorshift for sampling: no shared state. */
 static __thread uint32_t sample_state;
 
-static bool sampled_out(void)
+static inline bool sampled_out(uint32_t threshold)
 {
     uint32_t x = sample_state ? sample_state : (uint32_t)(uintptr_t)&sample_state | 1u;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
     sample_state = x;
-    return x >= plume_sdk.sample_threshold;
+    return x >= threshold;
+}
+
+/* The error sample rate (plume_capture_configure): set before the SDK runs,
+ * read by every error-level call (relaxed: a plain load). */
+static bool error_sampling;         /* error_sample_rate < 1 */
+static uint32_t error_sample_threshold; /* keep an error when rand32 < this */
+
+void plume_capture_configure(double rate)
+{
+    if (!(rate >= 0.0))
+        rate = 0.0;
+    if (rate > 1.0)
+        rate = 1.0;
+    __atomic_store_n(&error_sample_threshold, (uint32_t)(rate * 4294967295.0), __ATOMIC_RELAXED);
+    __atomic_store_n(&error_sampling, rate < 1.0, __ATOMIC_RELAXED);
+}
+
+/* The draw, out of line: kept off the log call's own code, so that the
+ * registers it needs do not cost the common (non-error) path anything. */
+__attribute__((noinline, cold)) static bool error_draw(void)
+{
+    return sampled_out(__atomic_load_n(&error_sample_threshold, __ATOMIC_RELAXED));
+}
+
+/* True when an error-level event should be dropped by the error sample rate. */
+static inline bool error_sampled_out(void)
+{
+    return __atomic_load_n(&error_sampling, __ATOMIC_RELAXED) && error_draw();
 }
 
 /* The common path of a log call and a breadcrumb once the thread may write:
@@ -147,8 +178,12 @@ static inline void log_call(plume_level_t level, const char *message, unsigned m
     if ((unsigned)level > PLUME_LEVEL_FATAL ||
         (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) || !running())
         return;
-    if (plume_sdk.sampling && level < PLUME_LEVEL_ERROR && sampled_out())
+    if (__builtin_expect(level >= PLUME_LEVEL_ERROR, 0)) {
+        if (error_sampled_out()) /* errors: their own rate; sample_rate keeps them all */
+            return;
+    } else if (plume_sdk.sampling && sampled_out(plume_sdk.sample_threshold)) {
         return;
+    }
     /* the thread's scope overlay, read once (a push/pop publishes it in one store) */
     uint64_t state = plume_overlay_state;
     if (__builtin_expect(state == 0, 1)) {
@@ -172,6 +207,27 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
                          size_t nfields)
 {
     log_call(level, message, 0, fields, nfields);
+}
+
+bool plume_capture_accepts(void)
+{
+    if ((int)PLUME_LEVEL_ERROR < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) ||
+        !running())
+        return false;
+    return !error_sampled_out();
+}
+
+void plume_capture_put(const char *message, const plume_field_t *fields, size_t nfields,
+                       plume_record_extra_t *extra)
+{
+    uint64_t state = plume_overlay_state;
+    if (state != 0) {
+        atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
+        extra->pairs = plume_overlay.bytes;
+        extra->pairs_len = (uint32_t)(state >> 32);
+        extra->npairs = (uint32_t)state;
+    }
+    put_record(PLUME_LEVEL_ERROR, message, 0, fields, nfields, extra);
 }
 
 static inline void breadcrumb_call(const char *category, unsigned category_size,

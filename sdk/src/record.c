@@ -151,6 +151,13 @@ size_t plume_record_measure(const char *message, unsigned message_size,
             } else {
                 size += 1; /* nil */
             }
+        } else if (extra->error) {
+            lens->err_type = (uint32_t)capped_strlen(extra->err_type, PLUME_RECORD_MAX_TYPE);
+            size += str_header_size(lens->err_type) + lens->err_type;
+            size += extra->has_code ? 9 : 1;
+            size_t fb = 8u * (extra->nframes < PLUME_RECORD_MAX_FRAMES ? extra->nframes
+                                                                       : PLUME_RECORD_MAX_FRAMES);
+            size += (fb < 256 ? 2 : 3) + fb; /* bin8 or bin16 */
         }
     }
     size += entries < 16 ? 1 : 3; /* map header (entries < 65536: the callers bound them) */
@@ -226,7 +233,7 @@ void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const
                         const plume_record_lens_t *lens)
 {
     uint8_t *p = dst;
-    *p++ = extra && extra->breadcrumb ? 0x95 : 0x94;
+    *p++ = !extra ? 0x94 : extra->breadcrumb ? 0x95 : extra->error ? 0x97 : 0x94;
     p = put_be64(p, 0xcf, stamp);
     *p++ = (uint8_t)level; /* 0..5: a positive fixint */
     if (message)
@@ -253,7 +260,56 @@ void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const
             p = put_str(p, extra->category, lens->category);
         else
             *p++ = 0xc0;
+    } else if (extra->error) {
+        p = put_str(p, extra->err_type, lens->err_type);
+        if (extra->has_code)
+            p = put_be64(p, 0xd3, (uint64_t)extra->code);
+        else
+            *p++ = 0xc0;
+        uint32_t nf = extra->nframes < PLUME_RECORD_MAX_FRAMES ? extra->nframes
+                                                               : PLUME_RECORD_MAX_FRAMES;
+        size_t fb = 8u * nf;
+        if (fb < 256) {
+            *p++ = 0xc4;
+            *p++ = (uint8_t)fb;
+        } else {
+            *p++ = 0xc5;
+            *p++ = (uint8_t)(fb >> 8);
+            *p++ = (uint8_t)fb;
+        }
+        for (uint32_t i = 0; i < nf; i++) {
+            uint64_t a = (uint64_t)extra->frames[i];
+            memcpy(p + 8u * i, &a, 8);
+        }
     }
+}
+
+/* The elements after an error record's map: type, code, frames, and then
+ * nothing. */
+static bool read_error_tail(plume_mp_reader_t *r, plume_record_view_t *v)
+{
+    plume_mp_value_t x;
+    if (!plume_mp_read(r, &x) || x.type != PLUME_MP_STR)
+        return false;
+    v->err_type = x.s;
+    v->err_type_len = x.len;
+    if (!plume_mp_read(r, &x))
+        return false;
+    v->has_code = x.type != PLUME_MP_NIL;
+    if (x.type == PLUME_MP_INT)
+        v->code = x.i;
+    else if (x.type == PLUME_MP_UINT && x.u <= (uint64_t)INT64_MAX)
+        v->code = (int64_t)x.u;
+    else if (x.type == PLUME_MP_NIL)
+        v->code = 0;
+    else
+        return false;
+    if (!plume_mp_read(r, &x) || x.type != PLUME_MP_BIN || x.len % 8 != 0 ||
+        x.len / 8 > PLUME_RECORD_MAX_FRAMES)
+        return false;
+    v->frames = (const uint8_t *)x.s;
+    v->nframes = x.len / 8;
+    return r->p == r->end;
 }
 
 bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
@@ -261,11 +317,19 @@ bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
     plume_mp_reader_t r;
     plume_mp_value_t x;
     plume_mp_reader_init(&r, p, n);
-    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_ARRAY || (x.count != 4 && x.count != 5))
+    if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_ARRAY ||
+        (x.count != 4 && x.count != 5 && x.count != 7))
         return false;
     v->breadcrumb = x.count == 5;
+    v->error = x.count == 7;
     v->category = NULL;
     v->category_len = 0;
+    v->err_type = NULL;
+    v->err_type_len = 0;
+    v->has_code = false;
+    v->code = 0;
+    v->frames = NULL;
+    v->nframes = 0;
     if (!plume_mp_read(&r, &x) || x.type != PLUME_MP_UINT)
         return false;
     v->stamp = x.u;
@@ -288,7 +352,7 @@ bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
         return false;
     v->nfields = x.count;
     v->fields = map;
-    if (!v->breadcrumb) {
+    if (!v->breadcrumb && !v->error) {
         /* A log record ends with its map: no walk through it here (every
          * reader of the fields checks its bounds as it goes). */
         v->fields_len = (size_t)(r.end - map);
@@ -298,6 +362,8 @@ bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
     if (!plume_mp_skip(&r))
         return false; /* the map must be whole */
     v->fields_len = (size_t)(r.p - map);
+    if (v->error)
+        return read_error_tail(&r, v);
     if (!plume_mp_read(&r, &x) || (x.type != PLUME_MP_STR && x.type != PLUME_MP_NIL))
         return false;
     if (x.type == PLUME_MP_STR) {

@@ -11,6 +11,21 @@
  *               scope overlay pairs (already encoded, copied as they are)
  *     category] breadcrumbs only (a 5-element array): str or nil
  *
+ * Three kinds share the shape, told apart by the array's length: a log
+ * record (4 elements), a breadcrumb (5: the category above) and a captured
+ * error (7, plume_capture_error(), level always error), whose last three
+ * elements are
+ *
+ *     type,     str (the caller's error type; "error" when it gave none)
+ *     code,     int64 (0xd3) or nil when the call had no code
+ *     frames ]  bin: the raw return addresses of the caller's stack,
+ *               innermost first, each a uint64 in the host's byte order
+ *               (the record never leaves the process), at most
+ *               PLUME_RECORD_MAX_FRAMES
+ *
+ * The module list, in_app and everything else about the frames is worked out
+ * by the worker (error_map.h), not by the caller.
+ *
  * The log call measures first (one strlen per string whose length the call
  * site did not know at compile time, lengths capped), then
  * writes exactly that many bytes with plain stores: no bounds checks on the
@@ -28,6 +43,8 @@
 #define PLUME_RECORD_MAX_MESSAGE (64u * 1024u)
 #define PLUME_RECORD_MAX_KEY 256u
 #define PLUME_RECORD_MAX_VALUE (16u * 1024u)
+#define PLUME_RECORD_MAX_TYPE 256u   /* an error's type is cut here */
+#define PLUME_RECORD_MAX_FRAMES 64u  /* an error's frames */
 
 /* The lengths plume_record_measure() found, for plume_record_write(). */
 typedef struct plume_record_lens {
@@ -37,6 +54,7 @@ typedef struct plume_record_lens {
     uint32_t key[PLUME_MAX_FIELDS];
     uint32_t val[PLUME_MAX_FIELDS];   /* string values only */
     uint32_t category;                /* breadcrumbs: the category's length */
+    uint32_t err_type;                /* errors: the type's length */
 } plume_record_lens_t;
 
 /* What a record may carry besides the call's own fields. */
@@ -47,6 +65,12 @@ typedef struct plume_record_extra {
     bool breadcrumb;      /* a breadcrumb record: the 5th element is the category */
     const char *category; /* breadcrumbs: may be NULL (written as nil) */
     unsigned category_size; /* strlen(category) + 1 when the caller knew it, else 0 */
+    bool error;           /* a captured error: type, code and frames follow the map */
+    const char *err_type; /* errors: never NULL */
+    bool has_code;
+    int64_t code;
+    const uintptr_t *frames; /* errors: nframes raw addresses, innermost first */
+    uint32_t nframes;        /* at most PLUME_RECORD_MAX_FRAMES */
 } plume_record_extra_t;
 
 #define PLUME_RECORD_MAX_CATEGORY 128u
@@ -91,13 +115,31 @@ typedef struct plume_record_view {
     bool breadcrumb;       /* a breadcrumb record */
     const char *category;  /* breadcrumbs: NULL when nil */
     size_t category_len;
+    bool error;            /* a captured error record (the fields below) */
+    const char *err_type;
+    size_t err_type_len;
+    bool has_code;
+    int64_t code;
+    const uint8_t *frames; /* nframes uint64 addresses, host order, unaligned:
+                            * read them with plume_record_frame() */
+    uint32_t nframes;
 } plume_record_view_t;
 
-/* Reads a record of n bytes. False when its array, stamp, level, message or
- * (breadcrumbs) category are malformed (the worker counts and skips it). The
- * fields map of a log record is not walked: it is everything after the
- * message, and whoever reads it checks it (record_json.c refuses a map that
- * is cut short or followed by anything). */
+/* Frame i of an error record's view. */
+static inline uintptr_t plume_record_frame(const plume_record_view_t *v, uint32_t i)
+{
+    uint64_t a;
+    __builtin_memcpy(&a, v->frames + 8u * i, 8);
+    return (uintptr_t)a;
+}
+
+/* Reads a record of n bytes. False when its array, stamp, level, message,
+ * (breadcrumbs) category or (errors) type, code and frames are malformed
+ * (the worker counts and skips it). The fields map of a log record is not
+ * walked: it is everything after the message, and whoever reads it checks it
+ * (record_json.c refuses a map that is cut short or followed by anything).
+ * The maps of breadcrumbs and errors are skipped whole, so they are known to
+ * be complete msgpack. */
 bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "event.h"
 #include "json_write.h"
+#include "scrub.h"
 
 static inline uint64_t be64(const uint8_t *p)
 {
@@ -48,8 +49,35 @@ static inline bool read_str(const uint8_t **pp, const uint8_t *end, const char *
 
 #define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
 
-bool plume_record_json_members(plume_buf_t *out, const uint8_t *fields, size_t len,
-                               unsigned *hints)
+/* Skips the scalar value at *pp (what a record holds: str, nil, bool,
+ * int64, uint64, float64). False when it is anything else or cut short. */
+static inline bool skip_value(const uint8_t **pp, const uint8_t *end)
+{
+    const uint8_t *p = *pp;
+    if (p >= end)
+        return false;
+    uint8_t c = *p;
+    if ((c & 0xe0) == 0xa0 || (c >= 0xd9 && c <= 0xdb)) {
+        const char *v;
+        size_t vn;
+        return read_str(pp, end, &v, &vn);
+    }
+    if (c == 0xc0 || c == 0xc2 || c == 0xc3) {
+        *pp = p + 1;
+        return true;
+    }
+    if ((c == 0xd3 || c == 0xcf || c == 0xcb) && end - p >= 9) {
+        *pp = p + 9;
+        return true;
+    }
+    return false;
+}
+
+/* The body of both entry points; `scrub` is NULL for the plain one (the
+ * check then folds away). */
+static inline __attribute__((always_inline)) bool
+members(plume_buf_t *out, const uint8_t *fields, size_t len, unsigned *hints,
+        const plume_scrub_t *scrub)
 {
     const uint8_t *p = fields, *end = fields + len;
     if (len == 0)
@@ -82,6 +110,15 @@ bool plume_record_json_members(plume_buf_t *out, const uint8_t *fields, size_t l
             PUT_LIT(o, ",\"");
         o += plume_json_escape_raw(o, k, kn);
         PUT_LIT(o, "\":");
+        if (scrub && plume_scrub_key(scrub, k, kn)) {
+            /* reserved above: a matching key is at least min_len bytes, and
+             * "[Filtered]" (12 bytes quoted) is less than 6 per msgpack byte
+             * of the key and value it stands for */
+            if (!skip_value(&p, end))
+                return false;
+            PUT_LIT(o, "\"" PLUME_SCRUB_FILTERED "\"");
+            continue;
+        }
         uint8_t c = *p;
         if ((c & 0xe0) == 0xa0 || (c >= 0xd9 && c <= 0xdb)) {
             const char *v;
@@ -128,4 +165,18 @@ bool plume_record_json_members(plume_buf_t *out, const uint8_t *fields, size_t l
     out->len = (size_t)((uint8_t *)o - out->data);
     *hints |= seen;
     return true;
+}
+
+bool plume_record_json_members(plume_buf_t *out, const uint8_t *fields, size_t len,
+                               unsigned *hints)
+{
+    return members(out, fields, len, hints, NULL);
+}
+
+bool plume_record_json_members_scrub(plume_buf_t *out, const uint8_t *fields, size_t len,
+                                     unsigned *hints, const plume_scrub_t *scrub)
+{
+    if (!plume_scrub_active(scrub))
+        return members(out, fields, len, hints, NULL);
+    return members(out, fields, len, hints, scrub);
 }

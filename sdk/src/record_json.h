@@ -9,7 +9,7 @@
  * knows every case: it reserves room for the worst case once and writes with
  * plain stores. The text is what the generic msgpack -> JSON path would give
  * (same escaping, same numbers, "_"-prefixed keys renamed "user_..."), which
- * the tests check. */
+ * the tests check. Scrubbing (scrub.h) is applied in the same pass. */
 #ifndef PLUME_SDK_RECORD_JSON_H
 #define PLUME_SDK_RECORD_JSON_H
 
@@ -25,5 +25,12 @@
  * (or is cut short), or out reached its maximum. */
 bool plume_record_json_members(plume_buf_t *out, const uint8_t *fields, size_t len,
                                unsigned *hints);
+
+/* The same, scrubbing as it goes (scrub.h): the value of a key `scrub`
+ * matches is written as "[Filtered]" (one check per key, in the same pass).
+ * scrub NULL or inactive gives plume_record_json_members()'s text. */
+struct plume_scrub;
+bool plume_record_json_members_scrub(plume_buf_t *out, const uint8_t *fields, size_t len,
+                                     unsigned *hints, const struct plume_scrub *scrub);
 
 #endif

@@ -44,6 +44,16 @@ static uint32_t hist_first, hist_count;
 static bool hist_evicted; /* a version was dropped: older stamps get the oldest kept */
 static _Atomic uint64_t generation;
 
+/* The crash handler's copy of the current version: written under mu by
+ * publish(), read lock-free by plume_scope_read_signal_safe(). seq is odd
+ * while a write is in progress. */
+static struct {
+    _Atomic uint32_t seq;
+    uint32_t npairs;
+    size_t len;
+    uint8_t bytes[MAX_VERSION_BYTES];
+} snap;
+
 void plume_scope_after_fork(void)
 {
     /* another thread may have held it at fork(): only this thread exists now */
@@ -71,6 +81,47 @@ static void put_context(plume_buf_t *b, const context_t *c)
     plume_mp_cstr(b, c->name);
     plume_mp_map_header(b, c->npairs);
     plume_buf_append(b, c->pairs, c->len);
+}
+
+/* Under mu: the crash handler's copy becomes (p, len, npairs). len is at
+ * most MAX_VERSION_BYTES (the buffer's maximum). */
+static void snapshot_write(const uint8_t *p, size_t len, uint32_t npairs)
+{
+    uint32_t s = atomic_load_explicit(&snap.seq, memory_order_relaxed);
+    atomic_store_explicit(&snap.seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    if (len)
+        memcpy(snap.bytes, p, len);
+    snap.len = len;
+    snap.npairs = npairs;
+    atomic_store_explicit(&snap.seq, s + 2, memory_order_release);
+}
+
+long plume_scope_read_signal_safe(uint8_t *dst, size_t cap, uint32_t *npairs)
+{
+    *npairs = 0;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        uint32_t s1 = atomic_load_explicit(&snap.seq, memory_order_acquire);
+        if (s1 & 1) {
+#if defined(__x86_64__)
+            for (int i = 0; i < 1000; i++)
+                __builtin_ia32_pause();
+#endif
+            continue;
+        }
+        size_t len = *(volatile size_t *)&snap.len;
+        uint32_t n = *(volatile uint32_t *)&snap.npairs;
+        if (len > cap || len > MAX_VERSION_BYTES)
+            return -1;
+        for (size_t i = 0; i < len; i++)
+            dst[i] = ((volatile uint8_t *)snap.bytes)[i];
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&snap.seq, memory_order_relaxed) == s1) {
+            *npairs = n;
+            return (long)len;
+        }
+    }
+    return -1;
 }
 
 /* Encodes `cur` as a new version. False when out of memory. */
@@ -122,6 +173,7 @@ static bool publish(void)
     v->stamp = plume_clock_stamp();
     v->npairs = pairs;
     v->pairs = b;
+    snapshot_write(b.data, b.len, pairs);
     atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed);
     return true;
 }

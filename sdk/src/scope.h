@@ -55,4 +55,15 @@ bool plume_scope_cache_refresh(plume_scope_cache_t *c);
  * NULL when the scope was never set. */
 const plume_scope_version_t *plume_scope_cache_at(const plume_scope_cache_t *c, uint64_t stamp);
 
+/* ---- the global scope (the crash handler's side) ---- */
+
+/* Async-signal-safe: copies the pairs of the current global scope version
+ * into dst (at most cap bytes) and sets *npairs. Every published version is
+ * also copied into one static snapshot under a sequence counter; this reads
+ * it without a lock and retries a few times while a setter is rewriting it.
+ * Returns the bytes copied (0 with *npairs 0: no scope set), or -1 when no
+ * consistent copy could be taken (a setter kept rewriting it, or the thread
+ * crashed inside one) or it does not fit in cap. */
+long plume_scope_read_signal_safe(uint8_t *dst, size_t cap, uint32_t *npairs);
+
 #endif

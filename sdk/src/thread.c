@@ -4,8 +4,10 @@
 #include "thread.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,6 +17,59 @@ static bool have_key; /* exit_key was created (set once, under key_once) */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread plume_thread_t *self __attribute__((tls_model("initial-exec")));
 static __thread bool exiting; /* the key destructor ran: do not attach again */
+static _Atomic bool altstacks_on;
+/* The alternate stack of ours this thread runs its signals on (mapping
+ * base, guard page included), owned by its state once it attached. */
+static __thread void *my_altstack;
+static __thread size_t my_altstack_size;
+
+void plume_thread_altstacks_enable(bool on) { atomic_store(&altstacks_on, on); }
+
+bool plume_thread_altstack_ensure(void)
+{
+    if (my_altstack)
+        return true;
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) != 0)
+        return false;
+    if (!(cur.ss_flags & SS_DISABLE))
+        return true; /* the host's (or a sanitizer's): never replaced */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t size = page + ((PLUME_ALTSTACK_SIZE + page - 1) & ~(page - 1));
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return false;
+    /* the guard page at the low end: an overflow of the handler faults */
+    if (mprotect(m, page, PROT_NONE) != 0) {
+        munmap(m, size);
+        return false;
+    }
+    stack_t ss = {.ss_sp = (char *)m + page, .ss_size = size - page, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0) {
+        munmap(m, size);
+        return false;
+    }
+    my_altstack = m;
+    my_altstack_size = size;
+    return true;
+}
+
+/* The calling thread stops using its alternate stack of ours (when it is
+ * not running on it) and forgets it; the owner unmaps it later. */
+static void altstack_disable(void)
+{
+    if (!my_altstack)
+        return;
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_ONSTACK) &&
+        (char *)cur.ss_sp == (char *)my_altstack + (size_t)sysconf(_SC_PAGESIZE)) {
+        stack_t off = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+        sigaltstack(&off, NULL);
+    }
+    my_altstack = NULL;
+    my_altstack_size = 0;
+}
 
 /* Thread exit: the consumer frees the state once its ring is drained. */
 static void on_thread_exit(void *arg)
@@ -22,6 +77,8 @@ static void on_thread_exit(void *arg)
     plume_thread_t *t = arg;
     self = NULL;
     exiting = true;
+    if (t->altstack == my_altstack)
+        altstack_disable(); /* the consumer unmaps it with the state */
     atomic_store_explicit(&t->exited, true, memory_order_release);
 }
 
@@ -38,6 +95,10 @@ static plume_thread_t *attach(size_t ring_size, size_t max_record)
     if (!(t->ring = plume_ring_new(ring_size, max_record))) {
         free(t);
         return NULL;
+    }
+    if (atomic_load(&altstacks_on) && plume_thread_altstack_ensure() && my_altstack) {
+        t->altstack = my_altstack; /* the state owns it from now on */
+        t->altstack_size = my_altstack_size;
     }
     t->tid = (uint32_t)syscall(SYS_gettid);
     if (pthread_getname_np(pthread_self(), t->name, sizeof(t->name)) != 0)
@@ -68,6 +129,8 @@ plume_thread_t *plume_thread_first(void)
 
 static void free_state(plume_thread_t *t)
 {
+    if (t->altstack)
+        munmap(t->altstack, t->altstack_size);
     plume_ring_free(t->ring);
     free(t);
 }
@@ -97,6 +160,9 @@ void plume_thread_reset_after_fork(void)
     plume_thread_t *t = atomic_exchange_explicit(&registry, NULL, memory_order_acq_rel);
     while (t) {
         plume_thread_t *next = t->next;
+        if (t->altstack && t->altstack == my_altstack)
+            t->altstack = NULL; /* this thread still runs its signals on it: it stays
+                                 * (my_altstack), for this thread's next state */
         free_state(t);
         t = next;
     }

@@ -10,7 +10,15 @@
  * registry needs no lock: producers only ever push at the head.
  *
  * States outlive plume_shutdown() (a live thread keeps its state and ring for
- * the next plume_init()); only fork() starts over: the child frees them all. */
+ * the next plume_init()); only fork() starts over: the child frees them all.
+ *
+ * Alternate signal stacks (for the crash handler, which must run even when a
+ * thread overflowed its stack): while enabled, a thread that attaches also
+ * gets one (PLUME_ALTSTACK_SIZE bytes, mmap'd below a guard page) unless it
+ * already runs its signals on one (the host's is never replaced). The state
+ * owns it: the exit destructor disables it on its thread (so the thread,
+ * which still runs a while after it, never uses it again) and the consumer
+ * unmaps it with the state. */
 #ifndef PLUME_SDK_THREAD_H
 #define PLUME_SDK_THREAD_H
 
@@ -30,6 +38,9 @@ typedef struct plume_thread {
     uint32_t tid;
     char name[16];
     _Atomic bool exited;
+    void *altstack;        /* our alternate signal stack's mapping (guard page
+                            * included), or NULL */
+    size_t altstack_size;
 
     /* Written by the producer on every call: a cache line of their own, so
      * the consumer reading the fields above does not pull the line away from
@@ -59,5 +70,22 @@ void plume_thread_unlink(plume_thread_t *prev, plume_thread_t *t);
  * state and empties the registry; the calling thread attaches afresh on its
  * next call. */
 void plume_thread_reset_after_fork(void);
+
+/* Bytes of each alternate signal stack (the guard page not counted). One
+ * crash report's unwind needs about 8.4 KiB; sanitizers need much more. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PLUME_ALTSTACK_SIZE (512u * 1024u)
+#else
+#define PLUME_ALTSTACK_SIZE (64u * 1024u)
+#endif
+
+/* Threads attaching from now on get an alternate signal stack (on) or not
+ * (off, the default). The crash handler's install turns it on. */
+void plume_thread_altstacks_enable(bool on);
+/* The calling thread (not signal-safe): installs an alternate signal stack of
+ * ours unless it runs its signals on one already (ours or the host's). True
+ * when the thread has one afterwards. A thread that never attaches keeps it
+ * for its lifetime (the thread calling plume_init() without ever logging). */
+bool plume_thread_altstack_ensure(void);
 
 #endif

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "axiom_sink.h"
+#include "sentry_sink.h"
 #include "clock.h"
 #include "convert.h"
+#include "crash_delivery.h"
 #include "config.h"
 #include "drain.h"
 #include "event.h"
@@ -45,6 +47,8 @@ struct plume_worker {
     plume_convert_t convert; /* records -> events */
     bool convert_ready;
     plume_metrics_t metrics;
+    plume_crash_delivery_t crash; /* the previous runs' crash reports */
+    bool crash_ready;
     uint64_t last_calibration_ms;
     bool watching_wake;
     /* shared, under mu */
@@ -77,10 +81,24 @@ static size_t drain(plume_worker_t *w, bool stopping)
     return total;
 }
 
+/* The crash delivery's submit: the same emitter as every SDK event
+ * (before_send, then the pipeline). False when before_send dropped it. */
+static bool crash_submit(void *ctx, const plume_event_view_t *ev)
+{
+    plume_worker_t *w = ctx;
+    uint64_t dropped = w->convert.emit.dropped_before_send;
+    w->metrics.received++;
+    plume_emit(&w->convert.emit, ev);
+    w->convert.records++;
+    return w->convert.emit.dropped_before_send == dropped;
+}
+
 static void *worker_main(void *arg)
 {
     plume_worker_t *w = arg;
     pthread_setname_np(pthread_self(), "plume-worker");
+    if (w->crash_ready)
+        plume_crash_delivery_run(&w->crash, &w->convert.emit.scrub, crash_submit, w, &w->metrics);
     uint64_t flush_target = 0;
     bool stopping = false;
     uint64_t deadline = 0;
@@ -92,8 +110,11 @@ static void *worker_main(void *arg)
         if (now - w->last_calibration_ms >= RECALIBRATE_MS) {
             plume_clock_recalibrate();
             w->last_calibration_ms = now;
+            /* modules dlopen'ed since: in the table before a crash needs them */
+            plume_error_map_refresh(&w->convert.error_map, now);
         }
         busy = drain(w, false) >= BUSY_RECORDS;
+        plume_crash_delivery_poll(&w->crash, &w->pipeline, &w->metrics);
 
         pthread_mutex_lock(&w->mu);
         if (w->flush_asked > flush_target) {
@@ -122,8 +143,10 @@ static void *worker_main(void *arg)
         if (done)
             w->stopped_idle = idle;
         pthread_mutex_unlock(&w->mu);
-        if (done)
+        if (done) {
+            plume_crash_delivery_poll(&w->crash, &w->pipeline, &w->metrics);
             break;
+        }
     }
     return NULL;
 }
@@ -139,7 +162,8 @@ static void on_wake(plume_loop_t *l, int fd, unsigned events, void *arg)
     (void)r;
 }
 
-/* The pipeline: the Axiom sink when dataset and token are set. */
+/* The pipeline: the Axiom sink when dataset and token are set, the Sentry
+ * sink when a DSN is (the option, else SENTRY_DSN). */
 static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *err, size_t errlen)
 {
     if (!plume_config_load(&w->cfg, NULL, err, errlen))
@@ -168,12 +192,38 @@ static bool build_pipeline(plume_worker_t *w, const plume_options_t *o, char *er
         return false;
     }
     w->watching_wake = plume_sdk.wake_fd >= 0;
+    /* Routing as the agent does it ([routing]): errors to Sentry, logs to
+     * Axiom, errors also to Axiom unless the options say otherwise. */
+    if (o->sentry_dsn) {
+        free(w->cfg.sentry.dsn);
+        if (!(w->cfg.sentry.dsn = strdup(o->sentry_dsn))) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+    }
+    w->cfg.routing.logs_to_sentry = o->logs_to_sentry;
+    w->cfg.routing.errors_to_axiom = o->errors_to_axiom;
+    bool sentry = plume_config_sentry_active(&w->cfg);
+    w->pipeline.error_level = PLUME_LEVEL_ERROR;
     if (plume_config_axiom_active(&w->cfg)) {
         plume_sink_t *s = plume_axiom_sink_new(w->loop, w->http, &w->cfg.axiom, data_dir,
                                                w->cfg.agent.max_memory, &w->metrics, err, errlen);
         if (!s)
             return false;
-        plume_pipeline_add_sink(&w->pipeline, s);
+        unsigned routes = PLUME_ROUTE_LOGS;
+        if (!sentry || o->errors_to_axiom)
+            routes |= PLUME_ROUTE_ERRORS;
+        plume_pipeline_add_sink_routed(&w->pipeline, s, routes);
+    }
+    if (sentry) {
+        plume_sink_t *s = plume_sentry_sink_new(w->loop, w->http, &w->cfg.sentry, PLUME_LEVEL_ERROR,
+                                                data_dir, &w->metrics, err, errlen);
+        if (!s)
+            return false;
+        unsigned routes = PLUME_ROUTE_ERRORS;
+        if (o->logs_to_sentry)
+            routes |= PLUME_ROUTE_LOGS;
+        plume_pipeline_add_sink_routed(&w->pipeline, s, routes);
     }
     return true;
 }
@@ -188,6 +238,9 @@ static void worker_free(plume_worker_t *w)
     if (w->loop)
         plume_loop_free(w->loop);
     plume_config_free(&w->cfg);
+    plume_crumbs_publish(NULL); /* the crash handler stops reading the store */
+    if (w->crash_ready)
+        plume_crash_delivery_free(&w->crash);
     if (w->convert_ready)
         plume_convert_free(&w->convert);
     pthread_cond_destroy(&w->cv);
@@ -210,6 +263,12 @@ plume_worker_t *plume_worker_start(const plume_options_t *o, char *err, size_t e
         worker_free(w);
         return NULL;
     }
+    if (!(w->crash_ready = plume_crash_delivery_init(&w->crash, o))) {
+        snprintf(err, errlen, "out of memory");
+        worker_free(w);
+        return NULL;
+    }
+    plume_crumbs_publish(&w->convert.crumbs); /* for the crash handler */
     w->last_calibration_ms = plume_mono_ms();
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         snprintf(err, errlen, "cannot start the worker thread");
@@ -250,7 +309,7 @@ static void add_stats(const plume_metrics_t *m, uint64_t records, plume_stats_t 
     out->events += records;
     out->delivered += m->delivered;
     out->dropped_other += m->dropped_outbox_full + m->dropped_failed + m->dropped_corrupt +
-                          m->dropped_encode;
+                          m->dropped_encode + m->dropped_rate_limited;
 }
 
 plume_status_t plume_worker_stop(plume_worker_t *w, uint32_t timeout_ms, plume_stats_t *totals)
