@@ -78,7 +78,8 @@ PLUME_API plume_status_t plume_options_set_axiom_url(plume_options_t *opts, cons
 PLUME_API plume_status_t plume_options_set_axiom_dataset(plume_options_t *opts, const char *dataset);
 PLUME_API plume_status_t plume_options_set_axiom_token(plume_options_t *opts, const char *token);
 PLUME_API plume_status_t plume_options_set_axiom_org_id(plume_options_t *opts, const char *org_id);
-/* Sentry DSN ("https://<key>@<host>/<project id>"); checked here for shape. */
+/* Sentry DSN ("https://<key>@<host>/<project id>"); checked here for shape.
+ * Without it, the SENTRY_DSN environment variable is used when set. */
 PLUME_API plume_status_t plume_options_set_sentry_dsn(plume_options_t *opts, const char *dsn);
 /* Attached to every event: release (e.g. "checkout@1.4.2"), environment
  * (default "production"), server name (default: the host name). */
@@ -379,8 +380,9 @@ PLUME_API plume_status_t plume_outgoing_remove_field(plume_outgoing_t *event, co
  * to 64 frames, taken here; everything else, including the module list and
  * the encoding, happens on the worker). The event has level error, carries
  * the breadcrumbs and scope like an error log, and goes to Sentry as an
- * exception with a stack trace. Same guarantees as plume_log(): never blocks,
- * never fails loudly. */
+ * exception with a stack trace. Like plume_log() it never blocks and never
+ * fails loudly, but unlike it, it is not async-signal-safe (the stack walk is
+ * libunwind's unw_backtrace): do not call it from a signal handler. */
 PLUME_API void plume_capture_error(const char *type, const char *message,
                                    const plume_field_t *fields, size_t nfields);
 /* The same with an error code (e.g. errno), sent as the exception's code. */
