@@ -45,65 +45,69 @@ typedef struct error_parts {
     size_t nmodules;
 } error_parts_t;
 
+/* Reads the value at r into *v and moves r past all of it (an array or map
+ * is skipped whole, and its type then matches none of the scalar readers'
+ * types). False when the value is malformed. */
+static bool read_value(plume_mp_reader_t *r, plume_mp_value_t *v)
+{
+    plume_mp_reader_t peek = *r;
+    if (!plume_mp_read(&peek, v))
+        return false;
+    if (v->type == PLUME_MP_ARRAY || v->type == PLUME_MP_MAP)
+        return plume_mp_skip(r);
+    *r = peek;
+    return true;
+}
+
+/* The scalar readers: each takes the value when it has the wanted type and
+ * leaves *out alone otherwise; false only when the value is malformed. */
 static bool read_str(plume_mp_reader_t *r, str_part_t *out)
 {
     plume_mp_value_t v;
-    plume_mp_reader_t peek = *r;
-    if (!plume_mp_read(&peek, &v))
+    if (!read_value(r, &v))
         return false;
     if (v.type == PLUME_MP_STR) {
         out->s = v.s;
         out->len = v.len;
-        *r = peek;
-        return true;
     }
-    return plume_mp_skip(r);
+    return true;
 }
 
 /* An integer of either sign as int64 (uint beyond INT64_MAX is refused). */
 static bool read_int(plume_mp_reader_t *r, int64_t *out, bool *has)
 {
     plume_mp_value_t v;
-    plume_mp_reader_t peek = *r;
-    if (!plume_mp_read(&peek, &v))
+    if (!read_value(r, &v))
         return false;
     if (v.type == PLUME_MP_INT || (v.type == PLUME_MP_UINT && v.u <= INT64_MAX)) {
         *out = v.type == PLUME_MP_INT ? v.i : (int64_t)v.u;
         *has = true;
-        *r = peek;
-        return true;
     }
-    return plume_mp_skip(r);
+    return true;
 }
 
 static bool read_uint(plume_mp_reader_t *r, uint64_t *out, bool *has)
 {
     plume_mp_value_t v;
-    plume_mp_reader_t peek = *r;
-    if (!plume_mp_read(&peek, &v))
+    if (!read_value(r, &v))
         return false;
     if (v.type == PLUME_MP_UINT) {
         *out = v.u;
         *has = true;
-        *r = peek;
-        return true;
     }
-    return plume_mp_skip(r);
+    return true;
 }
 
 static bool read_bool(plume_mp_reader_t *r, bool *out, bool *has)
 {
     plume_mp_value_t v;
-    plume_mp_reader_t peek = *r;
-    if (!plume_mp_read(&peek, &v))
+    if (!read_value(r, &v))
         return false;
     if (v.type == PLUME_MP_BOOL) {
         *out = v.b;
         *has = true;
-        *r = peek;
-        return true;
     }
-    return plume_mp_skip(r);
+    return true;
 }
 
 /* Reads a map header at r; false if r holds no map (then it is skipped). */

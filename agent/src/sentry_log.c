@@ -189,8 +189,8 @@ bool plume_sentry_log_json(plume_buf_t *b, const plume_event_view_t *ev, const c
     plume_json_write_str(b, ev->message ? ev->message : "", ev->message ? ev->message_len : 0);
     put_lit(b, ",\"attributes\":{");
     size_t attrs = b->len;
-    static seen_t zero;
-    seen_t seen = zero;
+    seen_t seen;
+    seen.n = 0; /* only the first n entries are read */
     if (fields && !write_fields(b, &seen, fields, fields_len))
         goto fail;
     if (opts) {

@@ -276,11 +276,6 @@ static void on_report_timer(plume_loop_t *l, plume_timer_t *t, void *arg)
 
 /* ---- delivery ops ---- */
 
-static char *header_dup(const char *text)
-{
-    return strdup(text);
-}
-
 static bool prepare(void *ctx, const plume_batch_meta_t *meta, plume_delivery_request_t *req)
 {
     sentry_sink_t *s = ctx;
@@ -292,7 +287,7 @@ static bool prepare(void *ctx, const plume_batch_meta_t *meta, plume_delivery_re
                            "Content-Encoding: gzip", ua};
     int n = (int)(sizeof(lines) / sizeof(lines[0]));
     for (int i = 0; i < n; i++)
-        req->headers[i] = header_dup(lines[i]);
+        req->headers[i] = strdup(lines[i]);
     req->headers[n] = NULL;
     for (int i = 0; i < n; i++)
         if (!req->headers[i])

@@ -76,6 +76,24 @@ STRING_SETTER(environment, environment)
 STRING_SETTER(server_name, server_name)
 STRING_SETTER(data_dir, data_dir)
 
+#define BOOL_SETTER(field)                                                                    \
+    PLUME_API plume_status_t plume_options_set_##field(plume_options_t *o, int on)           \
+    {                                                                                         \
+        if (!o)                                                                               \
+            return PLUME_EINVAL;                                                              \
+        o->field = on != 0;                                                                   \
+        return PLUME_OK;                                                                      \
+    }
+
+/* A fraction from 0.0 to 1.0 (NaN refused). */
+static plume_status_t set_rate(plume_options_t *o, double *slot, double rate)
+{
+    if (!o || !(rate >= 0.0 && rate <= 1.0))
+        return PLUME_EINVAL;
+    *slot = rate;
+    return PLUME_OK;
+}
+
 PLUME_API plume_status_t plume_options_set_sentry_dsn(plume_options_t *o, const char *dsn)
 {
     if (o && dsn && *dsn && !plume_dsn_valid(dsn))
@@ -102,19 +120,10 @@ PLUME_API plume_status_t plume_options_set_min_level(plume_options_t *o, plume_l
 
 PLUME_API plume_status_t plume_options_set_sample_rate(plume_options_t *o, double rate)
 {
-    if (!o || !(rate >= 0.0 && rate <= 1.0)) /* also refuses NaN */
-        return PLUME_EINVAL;
-    o->sample_rate = rate;
-    return PLUME_OK;
+    return set_rate(o, o ? &o->sample_rate : NULL, rate);
 }
 
-PLUME_API plume_status_t plume_options_set_logs_as_breadcrumbs(plume_options_t *o, int on)
-{
-    if (!o)
-        return PLUME_EINVAL;
-    o->logs_as_breadcrumbs = on != 0;
-    return PLUME_OK;
-}
+BOOL_SETTER(logs_as_breadcrumbs)
 
 PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *o, uint32_t n)
 {
@@ -124,13 +133,7 @@ PLUME_API plume_status_t plume_options_set_max_breadcrumbs(plume_options_t *o, u
     return PLUME_OK;
 }
 
-PLUME_API plume_status_t plume_options_set_crash_handler(plume_options_t *o, int on)
-{
-    if (!o)
-        return PLUME_EINVAL;
-    o->crash_handler = on != 0;
-    return PLUME_OK;
-}
+BOOL_SETTER(crash_handler)
 
 PLUME_API plume_status_t plume_options_set_on_crash(plume_options_t *o, plume_on_crash_t hook,
                                                     void *user)
@@ -155,27 +158,12 @@ PLUME_API plume_status_t plume_options_add_in_app_prefix(plume_options_t *o, con
 
 PLUME_API plume_status_t plume_options_set_error_sample_rate(plume_options_t *o, double rate)
 {
-    if (!o || !(rate >= 0.0 && rate <= 1.0))
-        return PLUME_EINVAL;
-    o->error_sample_rate = rate;
-    return PLUME_OK;
+    return set_rate(o, o ? &o->error_sample_rate : NULL, rate);
 }
 
-PLUME_API plume_status_t plume_options_set_logs_to_sentry(plume_options_t *o, int on)
-{
-    if (!o)
-        return PLUME_EINVAL;
-    o->logs_to_sentry = on != 0;
-    return PLUME_OK;
-}
+BOOL_SETTER(logs_to_sentry)
 
-PLUME_API plume_status_t plume_options_set_errors_to_axiom(plume_options_t *o, int on)
-{
-    if (!o)
-        return PLUME_EINVAL;
-    o->errors_to_axiom = on != 0;
-    return PLUME_OK;
-}
+BOOL_SETTER(errors_to_axiom)
 
 /* The new list is built completely before the old one is let go, so a
  * failure leaves the option as it was. */
