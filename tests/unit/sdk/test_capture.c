@@ -23,46 +23,14 @@
 #include "convert.h"
 #include "drain.h"
 #include "event.h"
+#include "keep_sink.h"
 #include "mp.h"
 #include "options.h"
 #include "pipeline.h"
 #include "plume/plume.h"
 #include "sdk_state.h"
 
-/* ---- a sink that keeps every event (as msgpack) ---- */
-
-#define MAX_EVENTS 8192
-
-typedef struct keep_sink {
-    plume_sink_t base;
-    plume_buf_t ev[MAX_EVENTS];
-    size_t n;
-} keep_sink_t;
-
-static void keep_submit(plume_sink_t *s, const plume_event_view_t *ev)
-{
-    keep_sink_t *k = (keep_sink_t *)s;
-    if (k->n >= MAX_EVENTS)
-        return;
-    plume_buf_init(&k->ev[k->n], 0);
-    assert_true(plume_event_write(&k->ev[k->n], ev));
-    k->n++;
-}
-static void keep_flush(plume_sink_t *s) { (void)s; }
-static bool keep_idle(const plume_sink_t *s) { (void)s; return true; }
-static bool keep_stopped(const plume_sink_t *s) { (void)s; return false; }
-static uint64_t keep_pending(const plume_sink_t *s) { (void)s; return 0; }
-static void keep_free(plume_sink_t *s)
-{
-    keep_sink_t *k = (keep_sink_t *)s;
-    for (size_t i = 0; i < k->n; i++)
-        plume_buf_free(&k->ev[i]);
-    k->n = 0;
-}
-static const plume_sink_ops_t keep_ops = {keep_submit, keep_flush,   keep_idle, keep_stopped,
-                                          keep_pending, keep_free, NULL};
-
-static keep_sink_t sink = {.base = {"keep", &keep_ops}};
+static plume_keep_sink_t sink; /* keeps every event */
 static plume_pipeline_t pipeline;
 static plume_metrics_t metrics;
 static plume_convert_t conv;
@@ -74,6 +42,7 @@ static void start(plume_options_t *o)
     plume_sdk_process_init();
     memset(&metrics, 0, sizeof(metrics));
     plume_pipeline_init(&pipeline);
+    plume_keep_sink_init(&sink);
     assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
     char err[128];
     assert_true(plume_convert_init(&conv, o, &pipeline, &metrics, err, sizeof(err)));
@@ -106,35 +75,14 @@ static plume_options_t *options(void)
 
 /* ---- reading events back ---- */
 
-static void view_of(size_t i, plume_event_view_t *v)
-{
-    assert_true(i < sink.n);
-    assert_true(plume_event_view(sink.ev[i].data, sink.ev[i].len, v));
-}
-
-/* Moves r to the value of `key` in the map at r. False when absent. */
-static bool mp_find(plume_mp_reader_t *r, const char *key)
-{
-    plume_mp_value_t m, k;
-    if (!plume_mp_read(r, &m) || m.type != PLUME_MP_MAP)
-        return false;
-    for (uint32_t i = 0; i < m.count; i++) {
-        if (!plume_mp_read(r, &k))
-            return false;
-        if (plume_mp_str_eq(&k, key))
-            return true;
-        if (!plume_mp_skip(r))
-            return false;
-    }
-    return false;
-}
+static void view_of(size_t i, plume_event_view_t *v) { plume_keep_sink_event(&sink, i, v); }
 
 /* The value of `key` in the map at p[0..n) (a reader positioned on it). */
 static plume_mp_reader_t at(const uint8_t *p, size_t n, const char *key)
 {
     plume_mp_reader_t r;
     plume_mp_reader_init(&r, p, n);
-    assert_true(mp_find(&r, key));
+    assert_true(plume_test_mp_find(&r, key));
     return r;
 }
 
@@ -150,7 +98,7 @@ static bool has_key(const uint8_t *p, size_t n, const char *key)
 {
     plume_mp_reader_t r;
     plume_mp_reader_init(&r, p, n);
-    return mp_find(&r, key);
+    return plume_test_mp_find(&r, key);
 }
 
 /* Element i of the array at r, as a sub-range (start, length). */

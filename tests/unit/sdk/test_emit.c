@@ -18,47 +18,14 @@
 #include "drain.h"
 #include "emit.h"
 #include "event.h"
+#include "keep_sink.h"
 #include "mp.h"
 #include "options.h"
 #include "pipeline.h"
 #include "plume/plume.h"
 #include "sdk_state.h"
 
-/* ---- a sink that keeps each event's view (pointers) and a copy ---- */
-
-#define MAX_EVENTS 64
-
-typedef struct keep_sink {
-    plume_sink_t base;
-    plume_event_view_t view[MAX_EVENTS];
-    plume_buf_t copy[MAX_EVENTS];
-    size_t n;
-} keep_sink_t;
-
-static void keep_submit(plume_sink_t *s, const plume_event_view_t *ev)
-{
-    keep_sink_t *k = (keep_sink_t *)s;
-    assert_true(k->n < MAX_EVENTS);
-    k->view[k->n] = *ev;
-    plume_buf_init(&k->copy[k->n], 0);
-    assert_true(plume_event_write(&k->copy[k->n], ev));
-    k->n++;
-}
-static void keep_flush(plume_sink_t *s) { (void)s; }
-static bool keep_idle(const plume_sink_t *s) { (void)s; return true; }
-static bool keep_stopped(const plume_sink_t *s) { (void)s; return false; }
-static uint64_t keep_pending(const plume_sink_t *s) { (void)s; return 0; }
-static void keep_free(plume_sink_t *s)
-{
-    keep_sink_t *k = (keep_sink_t *)s;
-    for (size_t i = 0; i < k->n; i++)
-        plume_buf_free(&k->copy[i]);
-    k->n = 0;
-}
-static const plume_sink_ops_t keep_ops = {keep_submit, keep_flush,   keep_idle, keep_stopped,
-                                          keep_pending, keep_free, NULL};
-
-static keep_sink_t sink = {.base = {"keep", &keep_ops}};
+static plume_keep_sink_t sink; /* each event's view (pointers) and a copy */
 static plume_pipeline_t pipeline;
 static plume_metrics_t metrics;
 static plume_emit_t emitter;
@@ -72,6 +39,7 @@ static void start(plume_before_send_t cb, void *user)
         assert_int_equal(plume_options_set_before_send(o, cb, user), PLUME_OK);
     memset(&metrics, 0, sizeof(metrics));
     plume_pipeline_init(&pipeline);
+    plume_keep_sink_init(&sink);
     assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
     assert_true(plume_emit_init(&emitter, o, &pipeline, &metrics));
     plume_options_free(o);
@@ -88,7 +56,7 @@ static const char *json_of(size_t i)
 {
     static char text[4096];
     plume_event_view_t v;
-    assert_true(plume_event_view(sink.copy[i].data, sink.copy[i].len, &v));
+    plume_keep_sink_event(&sink, i, &v);
     assert_non_null(v.fields_json);
     assert_true(v.fields_json_len < sizeof(text));
     memcpy(text, v.fields_json, v.fields_json_len);
@@ -268,7 +236,7 @@ static void edit_fields(void **state)
     plume_emit(&emitter, &ev);
     assert_int_equal(sink.n, 1);
     plume_event_view_t v;
-    assert_true(plume_event_view(sink.copy[0].data, sink.copy[0].len, &v));
+    plume_keep_sink_event(&sink, 0, &v);
     assert_int_equal(v.level, PLUME_LEVEL_WARN);
     assert_int_equal(v.message_len, 6);
     assert_memory_equal(v.message, "edited", 6);
@@ -312,7 +280,7 @@ static void other_forms(void **state)
     plume_emit(&emitter, &ev);
     assert_int_equal(sink.n, 1);
     plume_event_view_t v;
-    assert_true(plume_event_view(sink.copy[0].data, sink.copy[0].len, &v));
+    plume_keep_sink_event(&sink, 0, &v);
     assert_null(v.fields_json);
     assert_null(v.message);
     assert_non_null(v.fields);
@@ -388,6 +356,7 @@ static void through_convert(void **state)
     plume_sdk_process_init();
     memset(&metrics, 0, sizeof(metrics));
     plume_pipeline_init(&pipeline);
+    plume_keep_sink_init(&sink);
     assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
     plume_convert_t conv;
     char err[64];

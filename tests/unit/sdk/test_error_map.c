@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "error_map.h"
+#include "keep_sink.h"
 #include "modules.h"
 #include "monotime.h"
 #include "mp.h"
@@ -150,34 +151,17 @@ static plume_buf_t write_map(const plume_error_map_t *m, const plume_record_view
     return out;
 }
 
-/* Reads the map at r, calling back for each key with the reader on its value. */
-static bool find(plume_mp_reader_t *r, const char *key)
-{
-    plume_mp_value_t m, k;
-    if (!plume_mp_read(r, &m) || m.type != PLUME_MP_MAP)
-        return false;
-    for (uint32_t i = 0; i < m.count; i++) {
-        if (!plume_mp_read(r, &k))
-            return false;
-        if (plume_mp_str_eq(&k, key))
-            return true;
-        if (!plume_mp_skip(r))
-            return false;
-    }
-    return false;
-}
-
 static plume_mp_value_t get(plume_mp_reader_t r, const char *key, bool *found)
 {
     plume_mp_value_t v = {0};
-    *found = find(&r, key) && plume_mp_read(&r, &v);
+    *found = plume_test_mp_find(&r, key) && plume_mp_read(&r, &v);
     return v;
 }
 
 /* Reader on element i of the array under `key` of the map at top. */
 static plume_mp_reader_t elem(plume_mp_reader_t top, const char *key, uint32_t i, uint32_t *count)
 {
-    assert_true(find(&top, key));
+    assert_true(plume_test_mp_find(&top, key));
     plume_mp_value_t a;
     assert_true(plume_mp_read(&top, &a));
     assert_int_equal(a.type, PLUME_MP_ARRAY);
@@ -219,7 +203,7 @@ static void map_contents(void **state)
     x = get(top, "handled", &found);
     assert_true(found && x.type == PLUME_MP_BOOL && x.b);
     plume_mp_reader_t th = top;
-    assert_true(find(&th, "thread"));
+    assert_true(plume_test_mp_find(&th, "thread"));
     x = get(th, "id", &found);
     assert_true(found && x.u == 1234);
     x = get(th, "name", &found);
@@ -297,7 +281,7 @@ static void map_contents(void **state)
     get(top, "code", &found);
     assert_false(found);
     th = top;
-    assert_true(find(&th, "thread"));
+    assert_true(plume_test_mp_find(&th, "thread"));
     get(th, "name", &found);
     assert_false(found);
     mod = elem(top, "modules", 0, &nmods);
