@@ -4,9 +4,12 @@
 
 #include "clock.h"
 #include "record.h"
+#include "site.h"
 
 size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
 {
+    plume_buf_t expanded; /* a site record turned back into a record */
+    plume_buf_init(&expanded, 0);
     size_t total = 0;
     plume_thread_t *prev = NULL;
     plume_thread_t *t = plume_thread_first();
@@ -19,7 +22,10 @@ size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
         const void *rec;
         while ((max_per_thread == 0 || n < max_per_thread) &&
                (rec = plume_ring_peek(t->ring, &len)) != NULL) {
-            fn(ctx, t, rec, len);
+            if (plume_site_is_record(rec, len) && plume_site_expand(rec, len, &expanded))
+                fn(ctx, t, expanded.data, expanded.len);
+            else
+                fn(ctx, t, rec, len); /* a site record that did not expand: refused there */
             plume_ring_advance(t->ring);
             n++;
         }
@@ -40,5 +46,6 @@ size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
         }
         t = next;
     }
+    plume_buf_free(&expanded);
     return total;
 }

@@ -21,6 +21,7 @@
 #include "record.h"
 #include "overlay.h"
 #include "sdk_state.h"
+#include "site.h"
 #include "thread.h"
 
 /* The runtime floor the PLUME_* macros check before calling in. Before
@@ -107,8 +108,60 @@ static inline bool error_sampled_out(void)
     return __atomic_load_n(&error_sampling, __ATOMIC_RELAXED) && error_draw();
 }
 
-/* The common path of a log call and a breadcrumb once the thread may write:
- * the record into the thread's ring, or a counted drop. */
+/* The start of every write into the calling thread's ring: its state, with
+ * the in-progress flag set and earlier drops reported; NULL (counted) when
+ * the thread has no ring or a call is already in progress on it. */
+static inline plume_thread_t *ring_enter(void)
+{
+    plume_thread_t *t = plume_thread_get(plume_sdk.ring_size, plume_sdk.max_record);
+    if (__builtin_expect(!t, 0)) {
+        atomic_fetch_add_explicit(&plume_sdk.attach_failures, 1, memory_order_relaxed);
+        return NULL;
+    }
+    if (t->busy) { /* re-entered from a signal handler on this thread */
+        atomic_store_explicit(&t->reentrant,
+                              atomic_load_explicit(&t->reentrant, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        return NULL;
+    }
+    t->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
+    if (__builtin_expect(t->unreported_drops != 0, 0))
+        report_drops(t);
+    return t;
+}
+
+/* A record the ring refused: counted. */
+static void ring_refused(plume_thread_t *t, bool breadcrumb)
+{
+    if (breadcrumb) {
+        /* not an event: counted on its own, not in the "dropped N" event */
+        atomic_fetch_add_explicit(&plume_sdk.crumb_drops, 1, memory_order_relaxed);
+        return;
+    }
+    t->unreported_drops++;
+    atomic_fetch_add_explicit(&plume_sdk.ring_drops, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->drops, atomic_load_explicit(&t->drops, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/* The end of a write: the flag cleared, and the worker woken early for
+ * errors, and for a ring more than half full when it is asleep (it polls
+ * otherwise; a busy worker drains again within 1 ms, and writing to its
+ * eventfd would cost this call a syscall for nothing). */
+static inline void ring_leave(plume_thread_t *t, plume_level_t level)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    t->busy = 0;
+    if (level >= PLUME_LEVEL_ERROR) /* breadcrumbs are info: never here */
+        plume_sdk_wake();
+    else if (plume_ring_over_half(t->ring) &&
+             atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
+        plume_sdk_wake();
+}
+
+/* The ordinary path of a log call, a breadcrumb and a captured error: the
+ * record (record.h) into the thread's ring, or a counted drop. */
 static void put_record(plume_level_t level, const char *message, unsigned message_size,
                        const plume_field_t *fields, size_t nfields,
                        const plume_record_extra_t *extra)
@@ -117,47 +170,62 @@ static void put_record(plume_level_t level, const char *message, unsigned messag
      * overlaps with the measuring below instead of waiting for it at the
      * write. */
     uint64_t stamp = plume_clock_stamp();
-    plume_thread_t *t = plume_thread_get(plume_sdk.ring_size, plume_sdk.max_record);
-    if (__builtin_expect(!t, 0)) {
-        atomic_fetch_add_explicit(&plume_sdk.attach_failures, 1, memory_order_relaxed);
+    plume_thread_t *t = ring_enter();
+    if (!t)
         return;
-    }
-    if (t->busy) { /* re-entered from a signal handler on this thread */
-        atomic_store_explicit(&t->reentrant,
-                              atomic_load_explicit(&t->reentrant, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-        return;
-    }
-    t->busy = 1;
-    atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
-    if (__builtin_expect(t->unreported_drops != 0, 0))
-        report_drops(t);
     plume_record_lens_t lens;
     size_t n = plume_record_measure(message, message_size, fields, nfields, extra, &lens);
     void *p = plume_ring_reserve(t->ring, n);
     if (__builtin_expect(p != NULL, 1)) {
         plume_record_write(p, stamp, level, message, fields, extra, &lens);
         plume_ring_commit(t->ring, n);
-    } else if (extra && extra->breadcrumb) {
-        /* not an event: counted on its own, not in the "dropped N" event */
-        atomic_fetch_add_explicit(&plume_sdk.crumb_drops, 1, memory_order_relaxed);
     } else {
-        t->unreported_drops++;
-        atomic_fetch_add_explicit(&plume_sdk.ring_drops, 1, memory_order_relaxed);
-        atomic_store_explicit(&t->drops, atomic_load_explicit(&t->drops, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+        ring_refused(t, extra && extra->breadcrumb);
     }
-    atomic_signal_fence(memory_order_seq_cst);
-    t->busy = 0;
-    /* The worker polls; it is woken early for errors and for a filling ring
-     * (a cache miss on the consumer's position, so only every N records). */
-    if (level >= PLUME_LEVEL_ERROR) { /* breadcrumbs are info: never here */
-        plume_sdk_wake();
-    } else if (++t->since_fill_check >= PLUME_FILL_CHECK_EVERY) {
-        t->since_fill_check = 0;
-        if (plume_ring_used(t->ring) > plume_sdk.ring_size / 2)
-            plume_sdk_wake();
+    ring_leave(t, level);
+}
+
+/* The fast path of a call whose site is learned (site.h): a site record, or
+ * false when the call does not match its site (the caller then takes the
+ * ordinary path). */
+static inline bool put_site_record(const plume_site_desc_t *d, plume_level_t level,
+                                   const char *message, const plume_field_t *fields,
+                                   size_t nfields, const plume_record_extra_t *overlay)
+{
+    uint64_t stamp = plume_clock_stamp();
+    uint32_t str_len[PLUME_MAX_FIELDS];
+    size_t n = plume_site_measure(d, message, fields, nfields, overlay ? overlay->pairs_len : 0,
+                                  str_len);
+    if (__builtin_expect(n == 0, 0))
+        return false;
+    plume_thread_t *t = ring_enter();
+    if (!t)
+        return true;
+    void *p = plume_ring_reserve(t->ring, n);
+    if (__builtin_expect(p != NULL, 1)) {
+        plume_site_write(p, d, stamp, level, fields, str_len, overlay);
+        plume_ring_commit(t->ring, n);
+    } else {
+        ring_refused(t, d->breadcrumb);
     }
+    ring_leave(t, level);
+    return true;
+}
+
+/* The site's descriptor, learning it on its first call; NULL for the
+ * ordinary path. */
+static inline const plume_site_desc_t *site_desc(plume_site_t *site, bool breadcrumb,
+                                                 const char *category, unsigned category_size,
+                                                 const char *message, unsigned message_size,
+                                                 const plume_field_t *fields, size_t nfields)
+{
+    if (!site)
+        return NULL;
+    void *d = plume_site_peek(site);
+    if (__builtin_expect(d == NULL, 0))
+        return plume_site_learn(site, breadcrumb, category, category_size, message,
+                                message_size, fields, nfields);
+    return d == PLUME_SITE_ORDINARY ? NULL : d;
 }
 
 /* False (and counted) when the SDK is not running. */
@@ -169,11 +237,11 @@ static inline bool running(void)
     return false;
 }
 
-/* The log call behind plume_log() and the macros' plume_log_sized_() (one
+/* The log call behind plume_log() and the macros' plume_log_site_() (one
  * body, inlined into both: the library's exported functions may be
  * interposed, so one calling the other would not be inlined). */
-static inline void log_call(plume_level_t level, const char *message, unsigned message_size,
-                            const plume_field_t *fields, size_t nfields)
+static inline void log_call(plume_site_t *site, plume_level_t level, const char *message,
+                            unsigned message_size, const plume_field_t *fields, size_t nfields)
 {
     if ((unsigned)level > PLUME_LEVEL_FATAL ||
         (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) || !running())
@@ -186,27 +254,32 @@ static inline void log_call(plume_level_t level, const char *message, unsigned m
     }
     /* the thread's scope overlay, read once (a push/pop publishes it in one store) */
     uint64_t state = plume_overlay_state;
-    if (__builtin_expect(state == 0, 1)) {
-        put_record(level, message, message_size, fields, nfields, NULL);
-        return;
+    plume_record_extra_t extra, *overlay = NULL;
+    if (__builtin_expect(state != 0, 0)) {
+        atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
+        extra = (plume_record_extra_t){.pairs = plume_overlay.bytes,
+                                       .pairs_len = (uint32_t)(state >> 32),
+                                       .npairs = (uint32_t)state};
+        overlay = &extra;
     }
-    atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
-    plume_record_extra_t extra = {.pairs = plume_overlay.bytes,
-                                  .pairs_len = (uint32_t)(state >> 32),
-                                  .npairs = (uint32_t)state};
-    put_record(level, message, message_size, fields, nfields, &extra);
+    const plume_site_desc_t *d =
+        site_desc(site, false, NULL, 0, message, message_size, fields, nfields);
+    if (d && put_site_record(d, level, message, fields, nfields, overlay))
+        return;
+    put_record(level, message, message_size, fields, nfields, overlay);
 }
 
-PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsigned message_size,
-                                const plume_field_t *fields, size_t nfields)
+PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
+                               unsigned message_size, const plume_field_t *fields,
+                               size_t nfields)
 {
-    log_call(level, message, message_size, fields, nfields);
+    log_call(site, level, message, message_size, fields, nfields);
 }
 
 PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
                          size_t nfields)
 {
-    log_call(level, message, 0, fields, nfields);
+    log_call(NULL, level, message, 0, fields, nfields);
 }
 
 bool plume_capture_accepts(void)
@@ -230,28 +303,35 @@ void plume_capture_put(const char *message, const plume_field_t *fields, size_t 
     put_record(PLUME_LEVEL_ERROR, message, 0, fields, nfields, extra);
 }
 
-static inline void breadcrumb_call(const char *category, unsigned category_size,
-                                   const char *message, unsigned message_size,
-                                   const plume_field_t *fields, size_t nfields)
+static inline void breadcrumb_call(plume_site_t *site, const char *category,
+                                   unsigned category_size, const char *message,
+                                   unsigned message_size, const plume_field_t *fields,
+                                   size_t nfields)
 {
     if (!running())
+        return;
+    const plume_site_desc_t *d =
+        site_desc(site, true, category, category_size, message, message_size, fields, nfields);
+    if (d && d->category == category &&
+        put_site_record(d, PLUME_LEVEL_INFO, message, fields, nfields, NULL))
         return;
     plume_record_extra_t extra = {
         .breadcrumb = true, .category = category, .category_size = category_size};
     put_record(PLUME_LEVEL_INFO, message, message_size, fields, nfields, &extra);
 }
 
-PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_size,
-                                       const char *message, unsigned message_size,
-                                       const plume_field_t *fields, size_t nfields)
+PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
+                                      unsigned category_size, const char *message,
+                                      unsigned message_size, const plume_field_t *fields,
+                                      size_t nfields)
 {
-    breadcrumb_call(category, category_size, message, message_size, fields, nfields);
+    breadcrumb_call(site, category, category_size, message, message_size, fields, nfields);
 }
 
 PLUME_API void plume_breadcrumb(const char *category, const char *message,
                                 const plume_field_t *fields, size_t nfields)
 {
-    breadcrumb_call(category, 0, message, 0, fields, nfields);
+    breadcrumb_call(NULL, category, 0, message, 0, fields, nfields);
 }
 
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)

@@ -4,80 +4,9 @@
 
 #include <string.h>
 
+#include "hot_string.h"
 #include "mp.h"
-
-/* Bytes of a msgpack str header for a string of n bytes. */
-static inline size_t str_header_size(size_t n)
-{
-    return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
-}
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-
-/* strnlen over aligned 16-byte blocks, inline (a libc call and its setup
- * cost more than the scan for the short keys and values a log call has). An
- * aligned block never crosses a page, so reading the bytes around the string
- * inside its first and last block cannot fault; they are outside the
- * object, which the sanitizers would report, hence the attribute (the result
- * never depends on them). */
-__attribute__((no_sanitize("address", "thread"))) static size_t capped_strlen(const char *s,
-                                                                             size_t cap)
-{
-    const __m128i zero = _mm_setzero_si128();
-    uintptr_t a = (uintptr_t)s & ~(uintptr_t)15;
-    unsigned skip = (unsigned)((uintptr_t)s - a);
-    unsigned mask = (unsigned)_mm_movemask_epi8(
-                        _mm_cmpeq_epi8(_mm_load_si128((const __m128i *)a), zero)) >>
-                    skip;
-    size_t n = 16 - skip;
-    if (mask)
-        n = (size_t)__builtin_ctz(mask);
-    while (!mask && n < cap) {
-        a += 16;
-        mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128((const __m128i *)a), zero));
-        n += mask ? (size_t)__builtin_ctz(mask) : 16;
-    }
-    return n < cap ? n : cap;
-}
-#else
-static inline size_t capped_strlen(const char *s, size_t cap)
-{
-    const char *end = memchr(s, '\0', cap);
-    return end ? (size_t)(end - s) : cap;
-}
-#endif
-
-/* memcpy, with strings up to 32 bytes copied inline by two overlapping
- * loads and stores of the widest size that fits. */
-static inline void copy_bytes(uint8_t *d, const char *s, size_t n)
-{
-    if (n > 32) {
-        memcpy(d, s, n);
-    } else if (n >= 16) {
-        uint8_t a[16], b[16];
-        memcpy(a, s, 16);
-        memcpy(b, s + n - 16, 16);
-        memcpy(d, a, 16);
-        memcpy(d + n - 16, b, 16);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-    } else if (n > 0) {
-        d[0] = (uint8_t)s[0];
-        d[n / 2] = (uint8_t)s[n / 2];
-        d[n - 1] = (uint8_t)s[n - 1];
-    }
-}
+#include "mp_put.h"
 
 /* A string's length capped at `cap`: from its size (strlen + 1, known at the
  * call site) when the caller had it, else measured. */
@@ -85,7 +14,7 @@ static inline uint32_t sized_strlen(const char *s, unsigned size, size_t cap)
 {
     if (size)
         return (uint32_t)(size - 1 < cap ? size - 1 : cap);
-    return (uint32_t)capped_strlen(s, cap);
+    return (uint32_t)plume_strlen_capped(s, cap);
 }
 
 size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
@@ -100,13 +29,13 @@ size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
         uint32_t kl = sized_strlen(f->key, f->key_size_, PLUME_RECORD_MAX_KEY);
         lens->index[kept] = (uint16_t)i;
         lens->key[kept] = kl;
-        size += str_header_size(kl) + kl;
+        size += plume_str_header_size(kl) + kl;
         switch (f->type) {
         case PLUME_FIELD_STR:
             if (f->v.s) {
-                uint32_t vl = (uint32_t)capped_strlen(f->v.s, PLUME_RECORD_MAX_VALUE);
+                uint32_t vl = (uint32_t)plume_strlen_capped(f->v.s, PLUME_RECORD_MAX_VALUE);
                 lens->val[kept] = vl;
-                size += str_header_size(vl) + vl;
+                size += plume_str_header_size(vl) + vl;
             } else {
                 lens->val[kept] = 0;
                 size += 1;
@@ -132,7 +61,7 @@ size_t plume_record_measure(const char *message, unsigned message_size,
     size_t size = 1 + 9 + 1; /* array header, stamp, level */
     if (message) {
         lens->msg = sized_strlen(message, message_size, PLUME_RECORD_MAX_MESSAGE);
-        size += str_header_size(lens->msg) + lens->msg;
+        size += plume_str_header_size(lens->msg) + lens->msg;
     } else {
         lens->msg = 0;
         size += 1; /* nil */
@@ -147,13 +76,13 @@ size_t plume_record_measure(const char *message, unsigned message_size,
             if (extra->category) {
                 lens->category = sized_strlen(extra->category, extra->category_size,
                                               PLUME_RECORD_MAX_CATEGORY);
-                size += str_header_size(lens->category) + lens->category;
+                size += plume_str_header_size(lens->category) + lens->category;
             } else {
                 size += 1; /* nil */
             }
         } else if (extra->error) {
-            lens->err_type = (uint32_t)capped_strlen(extra->err_type, PLUME_RECORD_MAX_TYPE);
-            size += str_header_size(lens->err_type) + lens->err_type;
+            lens->err_type = (uint32_t)plume_strlen_capped(extra->err_type, PLUME_RECORD_MAX_TYPE);
+            size += plume_str_header_size(lens->err_type) + lens->err_type;
             size += extra->has_code ? 9 : 1;
             size_t fb = 8u * (extra->nframes < PLUME_RECORD_MAX_FRAMES ? extra->nframes
                                                                        : PLUME_RECORD_MAX_FRAMES);
@@ -164,57 +93,29 @@ size_t plume_record_measure(const char *message, unsigned message_size,
     return size;
 }
 
-static inline uint8_t *put_be64(uint8_t *p, uint8_t tag, uint64_t v)
-{
-    p[0] = tag;
-    for (int i = 0; i < 8; i++)
-        p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
-    return p + 9;
-}
-
-static inline uint8_t *put_str(uint8_t *p, const char *s, size_t n)
-{
-    if (n < 32) {
-        *p++ = (uint8_t)(0xa0 | n);
-    } else if (n < 256) {
-        *p++ = 0xd9;
-        *p++ = (uint8_t)n;
-    } else if (n < 65536) {
-        *p++ = 0xda;
-        *p++ = (uint8_t)(n >> 8);
-        *p++ = (uint8_t)n;
-    } else {
-        *p++ = 0xdb;
-        for (int i = 3; i >= 0; i--)
-            *p++ = (uint8_t)(n >> (8 * i));
-    }
-    copy_bytes(p, s, n);
-    return p + n;
-}
-
 uint8_t *plume_record_pairs_write(uint8_t *p, const plume_field_t *fields,
                                   const plume_record_lens_t *lens)
 {
     for (uint32_t k = 0; k < lens->nfields; k++) {
         const plume_field_t *f = &fields[lens->index[k]];
-        p = put_str(p, f->key, lens->key[k]);
+        p = plume_put_str(p, f->key, lens->key[k]);
         switch (f->type) {
         case PLUME_FIELD_STR:
             if (f->v.s)
-                p = put_str(p, f->v.s, lens->val[k]);
+                p = plume_put_str(p, f->v.s, lens->val[k]);
             else
                 *p++ = 0xc0;
             break;
         case PLUME_FIELD_I64:
-            p = put_be64(p, 0xd3, (uint64_t)f->v.i);
+            p = plume_put_be64(p, 0xd3, (uint64_t)f->v.i);
             break;
         case PLUME_FIELD_U64:
-            p = put_be64(p, 0xcf, f->v.u);
+            p = plume_put_be64(p, 0xcf, f->v.u);
             break;
         case PLUME_FIELD_F64: {
             uint64_t bits;
             memcpy(&bits, &f->v.f, sizeof(bits));
-            p = put_be64(p, 0xcb, bits);
+            p = plume_put_be64(p, 0xcb, bits);
             break;
         }
         case PLUME_FIELD_BOOL:
@@ -234,10 +135,10 @@ void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const
 {
     uint8_t *p = dst;
     *p++ = !extra ? 0x94 : extra->breadcrumb ? 0x95 : extra->error ? 0x97 : 0x94;
-    p = put_be64(p, 0xcf, stamp);
+    p = plume_put_be64(p, 0xcf, stamp);
     *p++ = (uint8_t)level; /* 0..5: a positive fixint */
     if (message)
-        p = put_str(p, message, lens->msg);
+        p = plume_put_str(p, message, lens->msg);
     else
         *p++ = 0xc0;
     uint32_t n = lens->nfields + (extra ? extra->npairs : 0);
@@ -257,13 +158,13 @@ void plume_record_write(uint8_t *dst, uint64_t stamp, plume_level_t level, const
     }
     if (extra->breadcrumb) {
         if (extra->category)
-            p = put_str(p, extra->category, lens->category);
+            p = plume_put_str(p, extra->category, lens->category);
         else
             *p++ = 0xc0;
     } else if (extra->error) {
-        p = put_str(p, extra->err_type, lens->err_type);
+        p = plume_put_str(p, extra->err_type, lens->err_type);
         if (extra->has_code)
-            p = put_be64(p, 0xd3, (uint64_t)extra->code);
+            p = plume_put_be64(p, 0xd3, (uint64_t)extra->code);
         else
             *p++ = 0xc0;
         uint32_t nf = extra->nframes < PLUME_RECORD_MAX_FRAMES ? extra->nframes

@@ -27,53 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING_BLOCK 128 /* separation between the blocks written by each side */
-#define RING_HDR 4     /* bytes of the little-endian length before a payload */
-
-struct plume_ring {
-    /* Read-only after plume_ring_new(): shared by both sides at no cost. */
-    uint8_t *data;     /* cap + slack bytes */
-    uint64_t mask;     /* cap - 1 */
-    size_t cap;
-    size_t max_record; /* largest payload accepted */
-
-    /* Producer's private state. */
-    alignas(RING_BLOCK) uint64_t wpos; /* == head: the producer's own copy */
-    uint64_t tail_cache; /* the producer's last view of `tail` (never ahead of it) */
-    size_t res_n;        /* payload size of the open reservation */
-    int res_open;        /* a reservation is open (commit acts only then) */
-
-    /* Written by the producer only, read by the consumer. */
-    alignas(RING_BLOCK) _Atomic uint64_t head; /* end of the last committed record */
-    /* Written by the consumer only, read by the producer. */
-    alignas(RING_BLOCK) _Atomic uint64_t tail; /* everything before is free space */
-
-    /* Consumer's private state. */
-    alignas(RING_BLOCK) uint64_t head_cache; /* last view of `head` (never ahead of it) */
-    uint64_t read;     /* start of the oldest record not advanced past */
-    uint64_t next;     /* end of the record the last peek returned (== read if none) */
-    uint64_t released; /* == tail: the consumer's own copy */
-};
-
-/* Bytes a record with an n-byte payload occupies: header + payload, rounded up
- * to 8. n is at most max_record (<= 4 MiB), so this cannot overflow. */
-static inline uint64_t record_size(size_t n)
-{
-    return ((uint64_t)n + RING_HDR + 7) & ~(uint64_t)7;
-}
-
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 4);
-#else
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-#endif
-}
-
 static inline uint32_t get_le32(const uint8_t *p)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -95,11 +48,11 @@ plume_ring_t *plume_ring_new(size_t capacity, size_t max_record)
         (capacity & (capacity - 1)) != 0 || max_record == 0 || max_record > capacity / 4)
         return NULL;
     void *mem = NULL;
-    if (posix_memalign(&mem, RING_BLOCK, sizeof(struct plume_ring)) != 0)
+    if (posix_memalign(&mem, PLUME_RING_BLOCK, sizeof(struct plume_ring)) != 0)
         return NULL;
     plume_ring_t *r = mem;
     memset(r, 0, sizeof(*r));
-    size_t slack = (size_t)record_size(max_record);
+    size_t slack = (size_t)plume_ring_record_size(max_record);
     void *data = NULL;
     if (posix_memalign(&data, 64, capacity + slack) != 0) {
         free(r);
@@ -122,45 +75,6 @@ void plume_ring_free(plume_ring_t *r)
     free(r);
 }
 
-/* Producer fast path: checks the size against max_record and the free space
- * against the cached tail; only when that says "full" does it reload the real
- * tail (acquire, the one access to the consumer's block). The returned payload
- * starts RING_HDR bytes into the record; the length is written at commit. */
-void *plume_ring_reserve(plume_ring_t *r, size_t n)
-{
-    if (__builtin_expect(n > r->max_record, 0)) {
-        r->res_open = 0;
-        return NULL;
-    }
-    uint64_t head = r->wpos;
-    uint64_t end = head + record_size(n);
-    if (__builtin_expect(end - r->tail_cache > r->cap, 0)) {
-        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (end - r->tail_cache > r->cap) {
-            r->res_open = 0;
-            return NULL;
-        }
-    }
-    r->res_n = n;
-    r->res_open = 1;
-    return r->data + (head & r->mask) + RING_HDR;
-}
-
-/* Producer: writes the length in front of the reserved payload, then publishes
- * the record with one release store of the head. */
-void plume_ring_commit(plume_ring_t *r, size_t len)
-{
-    if (__builtin_expect(!r->res_open, 0))
-        return;
-    if (__builtin_expect(len > r->res_n, 0))
-        len = r->res_n;
-    r->res_open = 0;
-    uint64_t head = r->wpos;
-    put_le32(r->data + (head & r->mask), (uint32_t)len);
-    r->wpos = head + record_size(len);
-    atomic_store_explicit(&r->head, r->wpos, memory_order_release);
-}
-
 /* Consumer: returns the record at `read`, reloading the head (acquire) only
  * when the cached copy says there is nothing more. The length is the
  * producer's, from this process; it is still clamped to max_record so that a
@@ -180,9 +94,9 @@ const void *plume_ring_peek(plume_ring_t *r, size_t *len)
     assert(n <= r->max_record);
     if (__builtin_expect(n > r->max_record, 0))
         n = r->max_record;
-    r->next = pos + record_size(n);
+    r->next = pos + plume_ring_record_size(n);
     *len = n;
-    return rec + RING_HDR;
+    return rec + PLUME_RING_HDR;
 }
 
 void plume_ring_advance(plume_ring_t *r)

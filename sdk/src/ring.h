@@ -27,7 +27,12 @@
 #ifndef PLUME_RING_H
 #define PLUME_RING_H
 
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct plume_ring plume_ring_t;
 
@@ -45,17 +50,6 @@ typedef struct plume_ring plume_ring_t;
 plume_ring_t *plume_ring_new(size_t capacity, size_t max_record);
 /* Frees the ring (NULL is fine). No side may use it any more. */
 void plume_ring_free(plume_ring_t *r);
-
-/* Producer: returns room for a payload of up to `n` bytes, contiguous, valid
- * until the next plume_ring_commit() or plume_ring_reserve(); or NULL when the
- * ring has no room for it or n > max_record (the caller counts the drop).
- * reserve(0) is valid and makes room for an empty record. A reservation that
- * is never committed is simply abandoned (the next reserve reuses its space). */
-void *plume_ring_reserve(plume_ring_t *r, size_t n);
-/* Producer: publishes the record reserved last with its final payload length
- * `len` (a length above the reserved size is cut to it). Without an open
- * reservation it does nothing. */
-void plume_ring_commit(plume_ring_t *r, size_t len);
 
 /* Consumer: the oldest record not yet advanced past (payload pointer, length in
  * *len), or NULL when there is none. The bytes stay valid and unchanged until
@@ -75,5 +69,113 @@ void plume_ring_release(plume_ring_t *r);
  * sides' shared positions, so the producer should not call it per record
  * unless it accepts a cache miss after each consumer release. */
 size_t plume_ring_used(const plume_ring_t *r);
+
+/* ---- the producer's side, inline: it is the log call's hot path ---- */
+
+#define PLUME_RING_BLOCK 128 /* separation between the blocks written by each side */
+#define PLUME_RING_HDR 4     /* bytes of the little-endian length before a payload */
+
+/* The ring's state, here only so that the producer's functions below can be
+ * inlined; use the functions. */
+struct plume_ring {
+    /* Read-only after plume_ring_new(): shared by both sides at no cost. */
+    uint8_t *data;     /* cap + slack bytes */
+    uint64_t mask;     /* cap - 1 */
+    size_t cap;
+    size_t max_record; /* largest payload accepted */
+
+    /* Producer's private state. */
+    alignas(PLUME_RING_BLOCK) uint64_t wpos; /* == head: the producer's own copy */
+    uint64_t tail_cache; /* the producer's last view of `tail` (never ahead of it) */
+    size_t res_n;        /* payload size of the open reservation */
+    int res_open;        /* a reservation is open (commit acts only then) */
+    uint32_t fill_skip;  /* plume_ring_over_half() calls left before it reloads */
+
+    /* Written by the producer only, read by the consumer. */
+    alignas(PLUME_RING_BLOCK) _Atomic uint64_t head; /* end of the last committed record */
+    /* Written by the consumer only, read by the producer. */
+    alignas(PLUME_RING_BLOCK) _Atomic uint64_t tail; /* everything before is free space */
+
+    /* Consumer's private state. */
+    alignas(PLUME_RING_BLOCK) uint64_t head_cache; /* last view of `head` (never ahead of it) */
+    uint64_t read;     /* start of the oldest record not advanced past */
+    uint64_t next;     /* end of the record the last peek returned (== read if none) */
+    uint64_t released; /* == tail: the consumer's own copy */
+};
+
+/* Bytes a record with an n-byte payload occupies: header + payload, rounded up
+ * to 8. n is at most max_record (<= 4 MiB), so this cannot overflow. */
+static inline uint64_t plume_ring_record_size(size_t n)
+{
+    return ((uint64_t)n + PLUME_RING_HDR + 7) & ~(uint64_t)7;
+}
+
+/* Producer: returns room for a payload of up to `n` bytes, contiguous, valid
+ * until the next plume_ring_commit() or plume_ring_reserve(); or NULL when the
+ * ring has no room for it or n > max_record (the caller counts the drop).
+ * reserve(0) is valid and makes room for an empty record. A reservation that
+ * is never committed is simply abandoned (the next reserve reuses its space). */
+static inline void *plume_ring_reserve(plume_ring_t *r, size_t n)
+{
+    if (__builtin_expect(n > r->max_record, 0)) {
+        r->res_open = 0;
+        return NULL;
+    }
+    uint64_t head = r->wpos;
+    uint64_t end = head + plume_ring_record_size(n);
+    /* Only when the cached tail says "full" is the real one reloaded
+     * (acquire: the one access to the consumer's block). */
+    if (__builtin_expect(end - r->tail_cache > r->cap, 0)) {
+        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (end - r->tail_cache > r->cap) {
+            r->res_open = 0;
+            return NULL;
+        }
+    }
+    r->res_n = n;
+    r->res_open = 1;
+    return r->data + (head & r->mask) + PLUME_RING_HDR;
+}
+/* Producer: publishes the record reserved last with its final payload length
+ * `len` (a length above the reserved size is cut to it). Without an open
+ * reservation it does nothing. */
+static inline void plume_ring_commit(plume_ring_t *r, size_t len)
+{
+    if (__builtin_expect(!r->res_open, 0))
+        return;
+    if (__builtin_expect(len > r->res_n, 0))
+        len = r->res_n;
+    r->res_open = 0;
+    uint64_t head = r->wpos;
+    uint32_t len32 = (uint32_t)len; /* the length is little-endian: x86-64 and aarch64 */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    len32 = __builtin_bswap32(len32);
+#endif
+    memcpy(r->data + (head & r->mask), &len32, 4);
+    r->wpos = head + plume_ring_record_size(len);
+    atomic_store_explicit(&r->head, r->wpos, memory_order_release);
+}
+
+/* Producer: true when more than half the ring may be in use. It judges from
+ * its cached view of the consumer's tail, which is never ahead of the real
+ * one, and reloads the real tail only when that view says "over half": a
+ * cache miss on the consumer's line at most once per half ring of records
+ * while the consumer keeps up. While the ring stays over half full it says
+ * so (and reloads) once every PLUME_RING_FILL_RECHECK calls. */
+#define PLUME_RING_FILL_RECHECK 64u
+static inline bool plume_ring_over_half(plume_ring_t *r)
+{
+    if (__builtin_expect(r->wpos - r->tail_cache <= r->cap / 2, 1))
+        return false;
+    if (r->fill_skip) { /* still over half at the last reload: not yet again */
+        r->fill_skip--;
+        return false;
+    }
+    r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (r->wpos - r->tail_cache <= r->cap / 2)
+        return false;
+    r->fill_skip = PLUME_RING_FILL_RECHECK - 1;
+    return true;
+}
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef PLUME_SDK_STATE_H
 #define PLUME_SDK_STATE_H
 
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,6 +22,11 @@ typedef struct plume_sdk_state {
     _Atomic uint64_t crumb_drops;     /* breadcrumbs a full ring refused */
     int wake_fd;                 /* eventfd the worker watches; -1 until the first init */
     uint32_t poll_ms;            /* the worker's drain interval when not woken (0: 10 ms) */
+    /* The worker is (about to be) asleep waiting for a wake-up or its poll
+     * timeout. Written by the worker twice per loop turn, so on a cache line
+     * of its own: the log calls read it only when their ring is filling. */
+    alignas(64) _Atomic bool worker_waiting;
+    char pad_[63];
 } plume_sdk_state_t;
 
 extern plume_sdk_state_t plume_sdk;
@@ -32,10 +38,6 @@ void plume_sdk_process_init(void);
 
 /* Wakes the worker (async-signal-safe: one eventfd write). */
 void plume_sdk_wake(void);
-
-/* A log call checks its ring's fill every this many records and wakes the
- * worker past half full; error and fatal calls always wake it. */
-#define PLUME_FILL_CHECK_EVERY 64
 
 /* Starts or stops accepting log calls (the lifecycle calls these). Rings keep
  * what they hold either way. */

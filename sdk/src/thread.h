@@ -47,7 +47,6 @@ typedef struct plume_thread {
      * the logging thread (states are allocated 64-byte aligned). */
     alignas(64) volatile sig_atomic_t busy; /* a log call is writing: a signal
                                              * handler's call backs off */
-    uint32_t since_fill_check;  /* producer only: records since the ring's fill was checked */
     uint64_t unreported_drops;  /* producer only: drops not yet told by a "dropped" record;
                                  * the consumer reads it once the thread has exited */
     _Atomic uint64_t drops;     /* producer stores, anyone reads: records refused so far */

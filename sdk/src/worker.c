@@ -105,7 +105,9 @@ static void *worker_main(void *arg)
     bool busy = false; /* the last turn found records coming: look again soon */
     for (;;) {
         int idle_ms = plume_sdk.poll_ms ? (int)plume_sdk.poll_ms : POLL_MS;
+        atomic_store_explicit(&plume_sdk.worker_waiting, true, memory_order_relaxed);
         plume_loop_run_once(w->loop, busy ? BUSY_POLL_MS : idle_ms);
+        atomic_store_explicit(&plume_sdk.worker_waiting, false, memory_order_relaxed);
         uint64_t now = plume_mono_ms();
         if (now - w->last_calibration_ms >= RECALIBRATE_MS) {
             plume_clock_recalibrate();

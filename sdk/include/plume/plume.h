@@ -284,10 +284,25 @@ PLUME_API void plume_log(plume_level_t level, const char *message, const plume_f
 PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The macros' entry point: plume_log() with the message's size
- * (plume_const_size_(): strlen + 1, or 0 when unknown). */
-PLUME_API void plume_log_sized_(plume_level_t level, const char *message, unsigned message_size,
-                                const plume_field_t *fields, size_t nfields);
+/* The macros' call-site cache (internal): each PLUME_LOG / PLUME_BREADCRUMB
+ * expansion has a zero-initialised static one. Its first call records what
+ * the site logs (literal message, category and keys, field types); later
+ * calls then write only the values into the ring, the worker adding the rest
+ * back. A site whose message or keys are not string literals known to the
+ * compiler (GCC with optimisation folds their length) takes the ordinary
+ * path, with the same result. */
+typedef struct plume_site {
+    void *desc_;
+} plume_site_t;
+
+#define PLUME_SITE_DECLARE_ static plume_site_t plume_site_
+#define PLUME_SITE_ARG_ (&plume_site_)
+
+/* The macros' entry point: plume_log() with the call site (may be NULL) and
+ * the message's size (plume_const_size_(): strlen + 1, or 0 when unknown). */
+PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
+                               unsigned message_size, const plume_field_t *fields,
+                               size_t nfields);
 
 /* Read by the macros: the runtime minimum level (set by plume_init()). */
 PLUME_API extern int plume_min_level_;
@@ -311,8 +326,10 @@ PLUME_API extern int plume_min_level_;
     do {                                                                                       \
         if ((int)(level) >= (int)PLUME_COMPILE_MIN_LEVEL &&                                    \
             (int)(level) >= __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED)) {            \
+            PLUME_SITE_DECLARE_;                                                               \
             PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                \
-            plume_log_sized_((level), (msg), plume_const_size_(msg), PLUME_FIELDS_ARGS_);                                     \
+            plume_log_site_(PLUME_SITE_ARG_, (level), (msg), plume_const_size_(msg),           \
+                            PLUME_FIELDS_ARGS_);                                               \
         }                                                                                      \
     } while (0)
 #define PLUME_TRACE(msg, ...) PLUME_LOG(PLUME_LEVEL_TRACE, msg, ##__VA_ARGS__)
@@ -334,18 +351,21 @@ PLUME_API extern int plume_min_level_;
 PLUME_API void plume_breadcrumb(const char *category, const char *message,
                                 const plume_field_t *fields, size_t nfields);
 
-/* The macro's entry point: plume_breadcrumb() with the sizes of category
- * and message (plume_const_size_(): strlen + 1, or 0 when unknown). */
-PLUME_API void plume_breadcrumb_sized_(const char *category, unsigned category_size,
-                                       const char *message, unsigned message_size,
-                                       const plume_field_t *fields, size_t nfields);
+/* The macro's entry point: plume_breadcrumb() with the call site (may be
+ * NULL) and the sizes of category and message (plume_const_size_(): strlen
+ * + 1, or 0 when unknown). */
+PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
+                                      unsigned category_size, const char *message,
+                                      unsigned message_size, const plume_field_t *fields,
+                                      size_t nfields);
 
 /* PLUME_BREADCRUMB("http", "GET /api", plume_i64("status", 200), ...) */
 #define PLUME_BREADCRUMB(category, msg, ...)                                                   \
     do {                                                                                       \
+        PLUME_SITE_DECLARE_;                                                                   \
         PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
-        plume_breadcrumb_sized_((category), plume_const_size_(category), (msg),                \
-                                plume_const_size_(msg), PLUME_FIELDS_ARGS_);                               \
+        plume_breadcrumb_site_(PLUME_SITE_ARG_, (category), plume_const_size_(category), (msg), \
+                               plume_const_size_(msg), PLUME_FIELDS_ARGS_);                    \
     } while (0)
 
 /* ---- before_send ---- */

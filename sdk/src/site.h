@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* Call-site records: the fast path of the PLUME_* log and breadcrumb macros.
+ *
+ * Every macro expansion owns a zero-initialised static plume_site_t. Its
+ * first call "learns" the site: when the message, the category and every
+ * key are string literals (their length is a compile-time constant, see
+ * PLUME_CONST_SIZE_) and the field types are known, the SDK builds a
+ * descriptor that keeps copies of them, already msgpack-encoded, and
+ * publishes it in the site. From then on a call whose pointers and types
+ * are those the site learned writes a compact record: the stamp, the
+ * descriptor's address and the raw values, no keys, no message, no msgpack
+ * tags. The worker expands it back into the ordinary record (record.h)
+ * before anything else reads it (plume_drain), so nothing downstream knows
+ * site records exist. A call that differs from what its site learned (a key
+ * chosen at run time, say) and a site that cannot be learned take the
+ * ordinary path, with the same result.
+ *
+ * Record layout (payload of a ring record; host byte order, unaligned):
+ *
+ *   u8  PLUME_SITE_TAG (0xc1: a byte msgpack never uses)
+ *   u8  level, | PLUME_SITE_BREADCRUMB for a breadcrumb
+ *   u8  PLUME_SITE_OVERLAY when the thread's scope overlay follows the values
+ *   u8  0
+ *   u64 stamp (plume_clock_stamp())
+ *   ptr the descriptor
+ *   with PLUME_SITE_OVERLAY: u32 bytes, u32 pairs of the overlay
+ *   then per field, in the site's order:
+ *     str         u32 length (UINT32_MAX: NULL), then the bytes (capped
+ *                 at PLUME_RECORD_MAX_VALUE)
+ *     i64/u64/f64 8 bytes
+ *     bool        1 byte (0 or 1)
+ *   then, with PLUME_SITE_OVERLAY, the overlay's pairs (msgpack, as kept by
+ *   overlay.h).
+ *
+ * Descriptors are never freed: records in flight and sites in code that is
+ * still mapped point at them. There is one per learned site, linked in a
+ * process-wide list (so that leak checkers see them as reachable). */
+#ifndef PLUME_SDK_SITE_H
+#define PLUME_SDK_SITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "buf.h"
+#include "hot_string.h"
+#include "plume/plume.h"
+#include "record.h"
+
+#define PLUME_SITE_TAG 0xc1u
+#define PLUME_SITE_BREADCRUMB 0x80u
+#define PLUME_SITE_OVERLAY 0x01u
+#define PLUME_SITE_HEADER (4u + 8u + sizeof(void *))
+#define PLUME_SITE_NULL_STR UINT32_MAX
+
+/* A site that cannot be learned: its calls take the ordinary path. */
+#define PLUME_SITE_ORDINARY ((void *)1)
+
+typedef struct plume_site_field {
+    const char *key; /* the call site's pointer, compared on every call */
+    uint8_t type;    /* plume_field_type_t */
+    uint32_t key_enc; /* offset of the msgpack-encoded key in enc */
+    uint32_t key_enc_len;
+} plume_site_field_t;
+
+typedef struct plume_site_desc {
+    struct plume_site_desc *next_all;
+    const char *message;  /* the call site's pointers, compared on every call */
+    const char *category; /* breadcrumbs */
+    bool breadcrumb;
+    uint32_t nfields;
+    uint32_t fixed_size;  /* record bytes apart from string contents and overlay */
+    uint32_t head_len;    /* enc[0..head_len): the encoded message (str or nil) */
+    uint32_t tail_enc, tail_len; /* breadcrumbs: the encoded category (str or nil) */
+    uint8_t *enc;         /* the encoded strings (inside this allocation) */
+    uint32_t enc_size;
+    plume_site_field_t field[];
+} plume_site_desc_t;
+
+/* The descriptor for `site`, learning it on its first call; NULL when the
+ * site cannot be learned (then, and when out of memory, the site is marked
+ * so that later calls do not try again). category/category_size only for
+ * breadcrumbs. */
+const plume_site_desc_t *plume_site_learn(plume_site_t *site, bool breadcrumb,
+                                          const char *category, unsigned category_size,
+                                          const char *message, unsigned message_size,
+                                          const plume_field_t *fields, size_t nfields);
+
+/* The site's descriptor once learned; NULL before, or for an ordinary site
+ * (PLUME_SITE_ORDINARY is turned into NULL by the caller's check). */
+static inline void *plume_site_peek(const plume_site_t *site)
+{
+    return __atomic_load_n(&site->desc_, __ATOMIC_ACQUIRE);
+}
+
+/* The record's size for this call when it matches what its site learned
+ * (same message, number of fields, keys and types), the string values'
+ * lengths in str_len; 0 when it does not match (the ordinary path then). */
+static inline size_t plume_site_measure(const plume_site_desc_t *d, const char *message,
+                                        const plume_field_t *fields, size_t nfields,
+                                        uint32_t overlay_len, uint32_t *str_len)
+{
+    if (message != d->message || nfields != d->nfields)
+        return 0;
+    size_t size = d->fixed_size;
+    for (size_t i = 0; i < nfields; i++) {
+        const plume_field_t *f = &fields[i];
+        if (f->key != d->field[i].key || (uint8_t)f->type != d->field[i].type)
+            return 0;
+        if (f->type == PLUME_FIELD_STR) {
+            uint32_t n = f->v.s ? (uint32_t)plume_strlen_capped(f->v.s, PLUME_RECORD_MAX_VALUE)
+                                : 0;
+            str_len[i] = f->v.s ? n : PLUME_SITE_NULL_STR;
+            size += n;
+        }
+    }
+    if (overlay_len)
+        size += 8u + overlay_len;
+    return size;
+}
+
+/* Writes the record plume_site_measure() measured (the same call). */
+static inline void plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
+                                    plume_level_t level, const plume_field_t *fields,
+                                    const uint32_t *str_len, const plume_record_extra_t *overlay)
+{
+    p[0] = PLUME_SITE_TAG;
+    p[1] = (uint8_t)((unsigned)level | (d->breadcrumb ? PLUME_SITE_BREADCRUMB : 0u));
+    p[2] = overlay && overlay->pairs_len ? PLUME_SITE_OVERLAY : 0u;
+    p[3] = 0;
+    memcpy(p + 4, &stamp, 8);
+    memcpy(p + 12, &d, sizeof(d));
+    p += PLUME_SITE_HEADER;
+    bool has_overlay = overlay && overlay->pairs_len;
+    if (has_overlay) {
+        memcpy(p, &overlay->pairs_len, 4);
+        memcpy(p + 4, &overlay->npairs, 4);
+        p += 8;
+    }
+    for (uint32_t i = 0; i < d->nfields; i++) {
+        const plume_field_t *f = &fields[i];
+        switch (d->field[i].type) {
+        case PLUME_FIELD_STR: {
+            uint32_t n = str_len[i];
+            memcpy(p, &n, 4);
+            p += 4;
+            if (n != PLUME_SITE_NULL_STR) {
+                plume_copy_short(p, f->v.s, n);
+                p += n;
+            }
+            break;
+        }
+        case PLUME_FIELD_BOOL:
+            *p++ = f->v.b ? 1u : 0u;
+            break;
+        default: /* I64, U64, F64: the union's 8 bytes */
+            memcpy(p, &f->v.u, 8);
+            p += 8;
+            break;
+        }
+    }
+    if (has_overlay)
+        memcpy(p, overlay->pairs, overlay->pairs_len);
+}
+
+/* Worker side: true when rec is a site record. */
+static inline bool plume_site_is_record(const uint8_t *rec, size_t len)
+{
+    return len > 0 && rec[0] == PLUME_SITE_TAG;
+}
+
+/* Worker side: the ordinary record (record.h) for the site record rec[0..len)
+ * into out (reset first). False when the record is cut short or malformed;
+ * out is then unusable. */
+bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out);
+
+#endif
