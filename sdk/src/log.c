@@ -111,7 +111,7 @@ static inline bool error_sampled_out(void)
 /* The start of every write into the calling thread's ring: its state, with
  * the in-progress flag set and earlier drops reported; NULL (counted) when
  * the thread has no ring or a call is already in progress on it. */
-static inline plume_thread_t *ring_enter(void)
+__attribute__((always_inline)) static inline plume_thread_t *ring_enter(void)
 {
     plume_thread_t *t = plume_thread_get(plume_sdk.ring_size, plume_sdk.max_record);
     if (__builtin_expect(!t, 0)) {
@@ -149,7 +149,7 @@ static void ring_refused(plume_thread_t *t, bool breadcrumb)
  * errors, and for a ring more than half full when it is asleep (it polls
  * otherwise; a busy worker drains again within 1 ms, and writing to its
  * eventfd would cost this call a syscall for nothing). */
-static inline void ring_leave(plume_thread_t *t, plume_level_t level)
+__attribute__((always_inline)) static inline void ring_leave(plume_thread_t *t, plume_level_t level)
 {
     atomic_signal_fence(memory_order_seq_cst);
     t->busy = 0;
@@ -188,7 +188,7 @@ static void put_record(plume_level_t level, const char *message, unsigned messag
 /* The fast path of a call whose site is learned (site.h): a site record, or
  * false when the call does not match its site (the caller then takes the
  * ordinary path). */
-static inline bool put_site_record(const plume_site_desc_t *d, plume_level_t level,
+__attribute__((always_inline)) static inline bool put_site_record(const plume_site_desc_t *d, plume_level_t level,
                                    const char *message, const plume_field_t *fields,
                                    size_t nfields, const plume_record_extra_t *overlay)
 {

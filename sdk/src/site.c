@@ -54,8 +54,8 @@ static plume_site_desc_t *describe(bool breadcrumb, const char *category, unsign
         if (!keepable(f->key, f->key_size_) || (unsigned)f->type > PLUME_FIELD_BOOL)
             return NULL;
         enc += str_size(capped(f->key_size_, PLUME_RECORD_MAX_KEY));
-        fixed += f->type == PLUME_FIELD_STR ? 4u : f->type == PLUME_FIELD_BOOL ? 1u : 8u;
     }
+    fixed += 8u * (uint32_t)nfields;
     size_t head = sizeof(plume_site_desc_t) + nfields * sizeof(plume_site_field_t);
     plume_site_desc_t *d = calloc(1, head + enc);
     if (!d)
@@ -134,36 +134,34 @@ static bool take(reader_t *r, void *dst, size_t n)
     return true;
 }
 
-/* One value at o (room checked by the caller); NULL when the record is
- * malformed. */
-static uint8_t *expand_value(reader_t *r, uint8_t type, uint8_t *o)
+/* The value of field i (its 8-byte slot; strings: their bytes from *str,
+ * which moves past them) at o, whose room the caller checked; NULL when the
+ * record is malformed. */
+static uint8_t *expand_value(const uint8_t *slot, uint8_t type, reader_t *str, uint8_t *o)
 {
     switch (type) {
     case PLUME_FIELD_STR: {
         uint32_t n;
-        if (!take(r, &n, 4))
-            return NULL;
+        memcpy(&n, slot, 4);
         if (n == PLUME_SITE_NULL_STR) {
             *o++ = 0xc0;
             return o;
         }
-        if (n > PLUME_RECORD_MAX_VALUE || (size_t)(r->end - r->p) < n)
+        if (n > PLUME_RECORD_MAX_VALUE || (size_t)(str->end - str->p) < n)
             return NULL;
-        o = plume_put_str(o, (const char *)r->p, n);
-        r->p += n;
+        o = plume_put_str(o, (const char *)str->p, n);
+        str->p += n;
         return o;
     }
     case PLUME_FIELD_BOOL: {
-        uint8_t b;
-        if (!take(r, &b, 1))
-            return NULL;
+        int b;
+        memcpy(&b, slot, sizeof(b));
         *o++ = b ? 0xc3 : 0xc2;
         return o;
     }
     default: {
         uint64_t v;
-        if (!take(r, &v, 8))
-            return NULL;
+        memcpy(&v, slot, 8);
         return plume_put_be64(o, type == PLUME_FIELD_I64 ? 0xd3 : type == PLUME_FIELD_U64 ? 0xcf : 0xcb,
                         v);
     }
@@ -189,8 +187,8 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
     if (overlay && (!take(&r, &pairs_len, 4) || !take(&r, &npairs, 4) ||
                     npairs > 0xffffu - d->nfields))
         return false;
-    /* Every value grows by at most one byte (a tag, or a str header one
-     * byte longer than the u32 length it replaces is not: 5 <= 4 + 1). */
+    /* Every value grows by at most one byte: 8 -> 9 for numbers, and a
+     * string's header (at most 5) is smaller than its slot. */
     if (!plume_buf_reserve(out, 14u + d->enc_size + len + d->nfields))
         return false;
     uint8_t *o = out->data;
@@ -207,10 +205,14 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
         *o++ = (uint8_t)(n >> 8);
         *o++ = (uint8_t)n;
     }
+    const uint8_t *slots = r.p;
+    if ((size_t)(r.end - r.p) < 8u * d->nfields)
+        return false;
+    r.p += 8u * d->nfields; /* now at the strings' bytes */
     for (uint32_t i = 0; i < d->nfields; i++) {
         memcpy(o, d->enc + d->field[i].key_enc, d->field[i].key_enc_len);
         o += d->field[i].key_enc_len;
-        if (!(o = expand_value(&r, d->field[i].type, o)))
+        if (!(o = expand_value(slots + 8u * i, d->field[i].type, &r, o)))
             return false;
     }
     if ((size_t)(r.end - r.p) != pairs_len)

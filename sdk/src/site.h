@@ -24,12 +24,15 @@
  *   u64 stamp (plume_clock_stamp())
  *   ptr the descriptor
  *   with PLUME_SITE_OVERLAY: u32 bytes, u32 pairs of the overlay
- *   then per field, in the site's order:
- *     str         u32 length (UINT32_MAX: NULL), then the bytes (capped
+ *   8 bytes per field, in the site's order (one copy of each field's value,
+ *   the same for every type, so the call copies them without looking):
+ *     i64/u64/f64 the value
+ *     bool        the int as the field holds it in its first 4 bytes
+ *     str         the length in its first 4 bytes (UINT32_MAX: NULL; capped
  *                 at PLUME_RECORD_MAX_VALUE)
- *     i64/u64/f64 8 bytes
- *     bool        1 byte (0 or 1)
- *   then, with PLUME_SITE_OVERLAY, the overlay's pairs (msgpack, as kept by
+ *     (the other bytes of a bool's or a string's slot mean nothing)
+ *   the string fields' bytes, in the site's order
+ *   with PLUME_SITE_OVERLAY, the overlay's pairs (msgpack, as kept by
  *   overlay.h).
  *
  * Descriptors are never freed: records in flight and sites in code that is
@@ -94,71 +97,103 @@ static inline void *plume_site_peek(const plume_site_t *site)
     return __atomic_load_n(&site->desc_, __ATOMIC_ACQUIRE);
 }
 
+/* plume_site_measure() for n fields (inlined with n constant for the
+ * common counts, so the loop unrolls). */
+__attribute__((always_inline)) static inline size_t
+plume_site_measure_n(const plume_site_desc_t *d, const plume_field_t *fields, size_t n,
+                     uint32_t *str_len)
+{
+    uint64_t differs = 0; /* one branch for all the checks */
+    for (size_t i = 0; i < n; i++)
+        differs |= ((uintptr_t)fields[i].key ^ (uintptr_t)d->field[i].key) |
+                   ((unsigned)fields[i].type ^ d->field[i].type);
+    if (differs)
+        return 0;
+    size_t size = d->fixed_size;
+    for (size_t i = 0; i < n; i++) {
+        if (d->field[i].type != PLUME_FIELD_STR)
+            continue;
+        const char *v = fields[i].v.s;
+        uint32_t len = v ? (uint32_t)plume_strlen_capped(v, PLUME_RECORD_MAX_VALUE) : 0;
+        str_len[i] = v ? len : PLUME_SITE_NULL_STR;
+        size += len;
+    }
+    return size;
+}
+
 /* The record's size for this call when it matches what its site learned
  * (same message, number of fields, keys and types), the string values'
- * lengths in str_len; 0 when it does not match (the ordinary path then). */
-static inline size_t plume_site_measure(const plume_site_desc_t *d, const char *message,
+ * lengths in str_len (at their fields' positions); 0 when it does not match
+ * (the ordinary path then). */
+__attribute__((always_inline)) static inline size_t
+plume_site_measure(const plume_site_desc_t *d, const char *message,
                                         const plume_field_t *fields, size_t nfields,
                                         uint32_t overlay_len, uint32_t *str_len)
 {
     if (message != d->message || nfields != d->nfields)
         return 0;
-    size_t size = d->fixed_size;
-    for (size_t i = 0; i < nfields; i++) {
-        const plume_field_t *f = &fields[i];
-        if (f->key != d->field[i].key || (uint8_t)f->type != d->field[i].type)
-            return 0;
-        if (f->type == PLUME_FIELD_STR) {
-            uint32_t n = f->v.s ? (uint32_t)plume_strlen_capped(f->v.s, PLUME_RECORD_MAX_VALUE)
-                                : 0;
-            str_len[i] = f->v.s ? n : PLUME_SITE_NULL_STR;
-            size += n;
-        }
+    size_t size;
+    switch (nfields) {
+    case 0: size = d->fixed_size; break;
+    case 1: size = plume_site_measure_n(d, fields, 1, str_len); break;
+    case 2: size = plume_site_measure_n(d, fields, 2, str_len); break;
+    case 3: size = plume_site_measure_n(d, fields, 3, str_len); break;
+    case 4: size = plume_site_measure_n(d, fields, 4, str_len); break;
+    default: size = plume_site_measure_n(d, fields, nfields, str_len); break;
     }
-    if (overlay_len)
+    if (size && overlay_len)
         size += 8u + overlay_len;
     return size;
 }
 
+/* plume_site_write()'s values for n fields (unrolled like the measure). */
+__attribute__((always_inline)) static inline uint8_t *
+plume_site_write_n(uint8_t *p, const plume_site_desc_t *d, const plume_field_t *fields,
+                   size_t n, const uint32_t *str_len)
+{
+    uint8_t *slot = p;
+    for (size_t i = 0; i < n; i++)
+        memcpy(slot + 8u * i, &fields[i].v, 8);
+    p += 8u * n;
+    for (size_t i = 0; i < n; i++) {
+        if (d->field[i].type != PLUME_FIELD_STR)
+            continue;
+        uint32_t len = str_len[i];
+        memcpy(slot + 8u * i, &len, 4);
+        if (len != PLUME_SITE_NULL_STR) {
+            plume_copy_short(p, fields[i].v.s, len);
+            p += len;
+        }
+    }
+    return p;
+}
+
 /* Writes the record plume_site_measure() measured (the same call). */
-static inline void plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
+__attribute__((always_inline)) static inline void
+plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
                                     plume_level_t level, const plume_field_t *fields,
                                     const uint32_t *str_len, const plume_record_extra_t *overlay)
 {
+    bool has_overlay = overlay && overlay->pairs_len;
     p[0] = PLUME_SITE_TAG;
     p[1] = (uint8_t)((unsigned)level | (d->breadcrumb ? PLUME_SITE_BREADCRUMB : 0u));
-    p[2] = overlay && overlay->pairs_len ? PLUME_SITE_OVERLAY : 0u;
+    p[2] = has_overlay ? PLUME_SITE_OVERLAY : 0u;
     p[3] = 0;
     memcpy(p + 4, &stamp, 8);
     memcpy(p + 12, &d, sizeof(d));
     p += PLUME_SITE_HEADER;
-    bool has_overlay = overlay && overlay->pairs_len;
     if (has_overlay) {
         memcpy(p, &overlay->pairs_len, 4);
         memcpy(p + 4, &overlay->npairs, 4);
         p += 8;
     }
-    for (uint32_t i = 0; i < d->nfields; i++) {
-        const plume_field_t *f = &fields[i];
-        switch (d->field[i].type) {
-        case PLUME_FIELD_STR: {
-            uint32_t n = str_len[i];
-            memcpy(p, &n, 4);
-            p += 4;
-            if (n != PLUME_SITE_NULL_STR) {
-                plume_copy_short(p, f->v.s, n);
-                p += n;
-            }
-            break;
-        }
-        case PLUME_FIELD_BOOL:
-            *p++ = f->v.b ? 1u : 0u;
-            break;
-        default: /* I64, U64, F64: the union's 8 bytes */
-            memcpy(p, &f->v.u, 8);
-            p += 8;
-            break;
-        }
+    switch (d->nfields) {
+    case 0: break;
+    case 1: p = plume_site_write_n(p, d, fields, 1, str_len); break;
+    case 2: p = plume_site_write_n(p, d, fields, 2, str_len); break;
+    case 3: p = plume_site_write_n(p, d, fields, 3, str_len); break;
+    case 4: p = plume_site_write_n(p, d, fields, 4, str_len); break;
+    default: p = plume_site_write_n(p, d, fields, d->nfields, str_len); break;
     }
     if (has_overlay)
         memcpy(p, overlay->pairs, overlay->pairs_len);

@@ -15,7 +15,7 @@ static _Atomic(plume_thread_t *) registry;
 static pthread_key_t exit_key;
 static bool have_key; /* exit_key was created (set once, under key_once) */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static __thread plume_thread_t *self __attribute__((tls_model("initial-exec")));
+__thread plume_thread_t *plume_thread_self_ __attribute__((tls_model("initial-exec")));
 static __thread bool exiting; /* the key destructor ran: do not attach again */
 static _Atomic bool altstacks_on;
 /* The alternate stack of ours this thread runs its signals on (mapping
@@ -75,7 +75,7 @@ static void altstack_disable(void)
 static void on_thread_exit(void *arg)
 {
     plume_thread_t *t = arg;
-    self = NULL;
+    plume_thread_self_ = NULL;
     exiting = true;
     if (t->altstack == my_altstack)
         altstack_disable(); /* the consumer unmaps it with the state */
@@ -110,15 +110,14 @@ static plume_thread_t *attach(size_t ring_size, size_t max_record)
         t->next = head;
     } while (!atomic_compare_exchange_weak_explicit(&registry, &head, t, memory_order_release,
                                                     memory_order_relaxed));
-    self = t;
+    plume_thread_self_ = t;
     return t;
 }
 
-plume_thread_t *plume_thread_get(size_t ring_size, size_t max_record)
+plume_thread_t *plume_thread_attach(size_t ring_size, size_t max_record)
 {
-    plume_thread_t *t = self;
-    if (__builtin_expect(t != NULL, 1))
-        return t;
+    if (plume_thread_self_)
+        return plume_thread_self_;
     return exiting ? NULL : attach(ring_size, max_record);
 }
 
@@ -166,7 +165,7 @@ void plume_thread_reset_after_fork(void)
         free_state(t);
         t = next;
     }
-    self = NULL;
+    plume_thread_self_ = NULL;
     if (have_key)
         pthread_setspecific(exit_key, NULL);
 }

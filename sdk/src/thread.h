@@ -53,11 +53,21 @@ typedef struct plume_thread {
     _Atomic uint64_t reentrant; /* calls refused because one was in progress */
 } plume_thread_t;
 
-/* The calling thread's state, attaching it (ring of `ring_size` bytes, records
- * of at most `max_record`) on its first call. NULL when the thread cannot
- * attach (out of memory, or it is exiting); the caller counts the call as
- * dropped. */
-plume_thread_t *plume_thread_get(size_t ring_size, size_t max_record);
+/* The calling thread's state, attaching it (ring of `ring_size` bytes,
+ * records of at most `max_record`) on its first call. NULL when the thread
+ * cannot attach (out of memory, or it is exiting); the caller counts the call
+ * as dropped. Inline (the log call's hot path); plume_thread_attach() is its
+ * slow path. */
+plume_thread_t *plume_thread_attach(size_t ring_size, size_t max_record);
+extern __thread plume_thread_t *plume_thread_self_
+    __attribute__((visibility("hidden"), tls_model("initial-exec")));
+static inline plume_thread_t *plume_thread_get(size_t ring_size, size_t max_record)
+{
+    plume_thread_t *t = plume_thread_self_;
+    if (__builtin_expect(t != NULL, 1))
+        return t;
+    return plume_thread_attach(ring_size, max_record);
+}
 
 /* Consumer side: the registry's first state (newest first), for a walk with
  * ->next. The states stay valid until the consumer itself unlinks them. */
