@@ -269,11 +269,65 @@ static inline void log_call(plume_site_t *site, plume_level_t level, const char 
     put_record(level, message, message_size, fields, nfields, overlay);
 }
 
+/* The complete path of a macro's log call, out of line: the fast path below
+ * hands over to it (a tail call) whenever it is not sure. */
+__attribute__((noinline)) static void log_site_call(plume_site_t *site, plume_level_t level,
+                                                   const char *message, unsigned message_size,
+                                                   const plume_field_t *fields, size_t nfields)
+{
+    log_call(site, level, message, message_size, fields, nfields);
+}
+
+/* The fast path of a macro's log call: a learned site, a call that matches
+ * it, below error level, no sampling, on an attached thread that is not busy
+ * and has no drops to report, with room in its ring. It does the same as
+ * log_call() for such a call, but as a leaf: it calls nothing on its way
+ * (strings over 32 bytes aside), and hands over to the complete path and to
+ * the wake-up only as tail calls, so that it needs no stack frame and saves
+ * no registers. */
 PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
                                unsigned message_size, const plume_field_t *fields,
                                size_t nfields)
 {
-    log_call(site, level, message, message_size, fields, nfields);
+    const plume_site_desc_t *d = site ? plume_site_peek(site) : NULL;
+    plume_thread_t *t = plume_thread_self_;
+    if (__builtin_expect(d == NULL || d == PLUME_SITE_ORDINARY || t == NULL ||
+                             (unsigned)level >= PLUME_LEVEL_ERROR ||
+                             (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) ||
+                             !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||
+                             plume_sdk.sampling || t->busy || t->unreported_drops != 0,
+                         0))
+        return log_site_call(site, level, message, message_size, fields, nfields);
+    uint64_t stamp = plume_clock_stamp();
+    uint64_t state = plume_overlay_state;
+    plume_record_extra_t overlay = {.pairs_len = 0};
+    if (__builtin_expect(state != 0, 0)) {
+        atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
+        overlay.pairs = plume_overlay.bytes;
+        overlay.pairs_len = (uint32_t)(state >> 32);
+        overlay.npairs = (uint32_t)state;
+    }
+    uint32_t str_len[PLUME_MAX_FIELDS];
+    size_t n = plume_site_measure(d, message, fields, nfields, overlay.pairs_len, str_len);
+    if (__builtin_expect(n == 0, 0))
+        return log_site_call(site, level, message, message_size, fields, nfields);
+    plume_ring_t *ring = t->ring;
+    t->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
+    plume_ring_claim_t claim;
+    void *p = plume_ring_claim(ring, n, &claim);
+    if (__builtin_expect(p == NULL, 0)) { /* full: the complete path counts the drop */
+        atomic_signal_fence(memory_order_seq_cst);
+        t->busy = 0;
+        return log_site_call(site, level, message, message_size, fields, nfields);
+    }
+    plume_site_write(p, d, stamp, level, fields, str_len, &overlay);
+    plume_ring_publish(ring, &claim, n);
+    atomic_signal_fence(memory_order_seq_cst);
+    t->busy = 0;
+    if (__builtin_expect(plume_ring_over_half(ring), 0) &&
+        atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
+        plume_sdk_wake();
 }
 
 PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,

@@ -110,6 +110,7 @@ plume_site_measure_n(const plume_site_desc_t *d, const plume_field_t *fields, si
     if (differs)
         return 0;
     size_t size = d->fixed_size;
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         if (d->field[i].type != PLUME_FIELD_STR)
             continue;
@@ -175,10 +176,10 @@ plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
                                     const uint32_t *str_len, const plume_record_extra_t *overlay)
 {
     bool has_overlay = overlay && overlay->pairs_len;
-    p[0] = PLUME_SITE_TAG;
-    p[1] = (uint8_t)((unsigned)level | (d->breadcrumb ? PLUME_SITE_BREADCRUMB : 0u));
-    p[2] = has_overlay ? PLUME_SITE_OVERLAY : 0u;
-    p[3] = 0;
+    uint8_t head[4] = {PLUME_SITE_TAG,
+                       (uint8_t)((unsigned)level | (d->breadcrumb ? PLUME_SITE_BREADCRUMB : 0u)),
+                       has_overlay ? PLUME_SITE_OVERLAY : 0u, 0};
+    memcpy(p, head, 4); /* one store */
     memcpy(p + 4, &stamp, 8);
     memcpy(p + 12, &d, sizeof(d));
     p += PLUME_SITE_HEADER;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The per-thread ring (sdk/src/ring.c): argument checks, reserve/commit edge
- * cases, exact full-ring behaviour against a byte-count model, wrap-around with
+ * cases, the fast claim/publish pair mixed with them, the "over half" check,
+ * exact full-ring behaviour against a byte-count model, wrap-around with
  * records starting at every 8-byte offset near the end of the buffer (running
  * into the slack, each checked to be one contiguous span at the offset the
  * layout predicts, inside the allocation), and a threaded test: four producer
@@ -202,6 +203,88 @@ static void full_ring_fixed(void **state)
     assert_null(plume_ring_peek(r, &len));
     plume_ring_release(r);
     assert_int_equal(plume_ring_used(r), 0);
+    plume_ring_free(r);
+}
+
+/* The fast pair (claim/publish) writes the same records as reserve/commit:
+ * mixed with them, the records read back in order and intact; it refuses
+ * exactly when reserve would (full ring, n > max_record); a record claimed
+ * near the end runs on into the slack as one span. */
+static void claim_and_publish(void **state)
+{
+    (void)state;
+    plume_ring_t *r = plume_ring_new(1024, 256);
+    assert_non_null(r);
+    plume_ring_claim_t c = {0};
+    assert_null(plume_ring_claim(r, 257, &c)); /* over max_record */
+    uint64_t seq = 0;
+    for (int round = 0; round < 40; round++) { /* 40 x 120 bytes: several laps */
+        for (int k = 0; k < 4; k++, seq++) {
+            size_t n = 20 + (size_t)((seq * 37) % 17); /* 20..36 bytes */
+            void *p;
+            if (seq % 2) {
+                p = plume_ring_claim(r, n, &c);
+                assert_non_null(p);
+                assert_ptr_equal((uint8_t *)p - 4, c.record);
+                fill(p, seq, n);
+                plume_ring_publish(r, &c, n);
+            } else {
+                p = plume_ring_reserve(r, n);
+                assert_non_null(p);
+                fill(p, seq, n);
+                plume_ring_commit(r, n);
+            }
+        }
+        for (uint64_t k = seq - 4; k < seq; k++) {
+            size_t len, n = 20 + (size_t)((k * 37) % 17);
+            const void *q = plume_ring_peek(r, &len);
+            assert_non_null(q);
+            assert_int_equal(len, n);
+            assert_true(check_bytes(q, k, n));
+            plume_ring_advance(r);
+        }
+        plume_ring_release(r);
+    }
+    /* full: sixteen 64-byte records, then neither way takes one more */
+    for (uint64_t i = 0; i < 16; i++) {
+        void *p = plume_ring_claim(r, 60, &c);
+        assert_non_null(p);
+        fill(p, i, 60);
+        plume_ring_publish(r, &c, 60);
+    }
+    assert_int_equal(plume_ring_used(r), 1024);
+    assert_null(plume_ring_claim(r, 0, &c));
+    assert_null(plume_ring_reserve(r, 0));
+    plume_ring_free(r);
+}
+
+/* plume_ring_over_half(): false at or below half, true past it; while the
+ * consumer does not release it says so again only every
+ * PLUME_RING_FILL_RECHECK calls; after a release it is false again. */
+static void over_half(void **state)
+{
+    (void)state;
+    plume_ring_t *r = plume_ring_new(1024, 256);
+    assert_non_null(r);
+    for (int i = 0; i < 8; i++) { /* 8 x 64 = exactly half */
+        assert_non_null(plume_ring_reserve(r, 60));
+        plume_ring_commit(r, 60);
+        assert_false(plume_ring_over_half(r));
+    }
+    assert_non_null(plume_ring_reserve(r, 60));
+    plume_ring_commit(r, 60);
+    assert_true(plume_ring_over_half(r));
+    for (unsigned i = 1; i < PLUME_RING_FILL_RECHECK; i++)
+        assert_false(plume_ring_over_half(r));
+    assert_true(plume_ring_over_half(r)); /* still over half, asked again */
+    size_t len;
+    for (int i = 0; i < 9; i++) {
+        assert_non_null(plume_ring_peek(r, &len));
+        plume_ring_advance(r);
+    }
+    plume_ring_release(r);
+    for (unsigned i = 0; i < PLUME_RING_FILL_RECHECK; i++)
+        assert_false(plume_ring_over_half(r)); /* the reload sees the release */
     plume_ring_free(r);
 }
 
@@ -616,6 +699,8 @@ int main(void)
         cmocka_unit_test(reserve_sizes),
         cmocka_unit_test(commit_lengths),
         cmocka_unit_test(full_ring_fixed),
+        cmocka_unit_test(claim_and_publish),
+        cmocka_unit_test(over_half),
         cmocka_unit_test(wrap_around_every_offset),
         cmocka_unit_test(full_ring_exact),
         cmocka_unit_test(threads_four_producers_one_consumer),

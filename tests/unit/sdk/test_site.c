@@ -9,7 +9,7 @@
  * type are marked ordinary; threads learning one site at once end up with
  * one descriptor; the expander refuses every cut and malformed record; and
  * through the log call and the drain, a learned site's events read back as
- * they were logged, a mismatching call included. The sizes a GCC build
+ * they were logged, a mismatching call and the scope overlay included. The sizes a GCC build
  * folds at the call site are given explicitly here, so that the tests also
  * run the site path when built without optimisation (the sanitizer builds). */
 #include "test_support.h"
@@ -341,6 +341,15 @@ static void log_calls_through_the_drain(void **state)
                               lit(plume_i64("i", i))};
         plume_log_site_(&site, PLUME_LEVEL_INFO, "hello", MSG_SIZE("hello"), f, 2);
     }
+    /* a learned site's call with the thread's scope overlay: its pairs follow
+     * the call's fields */
+    plume_field_t req = lit(plume_str("request_id", "r-42"));
+    assert_int_equal(plume_scope_push(&req, 1), PLUME_OK);
+    for (int i = 0; i < 2; i++) {
+        plume_field_t f[2] = {lit(plume_str("user", "scoped")), lit(plume_i64("i", i))};
+        plume_log_site_(&site, PLUME_LEVEL_INFO, "hello", MSG_SIZE("hello"), f, 2);
+    }
+    plume_scope_pop();
     strcpy(user, "XXX"); /* the records hold their own copies */
     plume_breadcrumb_site_(&crumb_site, "nav", MSG_SIZE("nav"), "moved", MSG_SIZE("moved"),
                            NULL, 0);
@@ -350,14 +359,30 @@ static void log_calls_through_the_drain(void **state)
     }
     plume_sdk_set_running(false, 0, 0, 1.0);
     assert_int_equal(s.bad, 0);
-    assert_int_equal(s.records, 4);
+    assert_int_equal(s.records, 6);
     for (size_t i = 0; i < 3; i++) {
         char want[8];
         snprintf(want, sizeof(want), "u-%zu", i);
         assert_first_str(&s, i, "user", want); /* the third took the ordinary path */
     }
     plume_record_view_t v;
-    assert_true(plume_record_read(s.bytes[3], s.len[3], &v));
+    for (size_t i = 3; i < 5; i++) {
+        assert_first_str(&s, i, "user", "scoped");
+        assert_true(plume_record_read(s.bytes[i], s.len[i], &v));
+        assert_int_equal(v.nfields, 3);
+        plume_mp_reader_t r;
+        plume_mp_value_t m, k, x;
+        plume_mp_reader_init(&r, v.fields, v.fields_len);
+        assert_true(plume_mp_read(&r, &m));
+        for (int skip = 0; skip < 4; skip++) /* user, i */
+            assert_true(plume_mp_read(&r, &x));
+        assert_true(plume_mp_read(&r, &k) && plume_mp_read(&r, &x));
+        assert_int_equal(k.len, 10);
+        assert_memory_equal(k.s, "request_id", 10);
+        assert_int_equal(x.len, 4);
+        assert_memory_equal(x.s, "r-42", 4);
+    }
+    assert_true(plume_record_read(s.bytes[5], s.len[5], &v));
     assert_true(v.breadcrumb);
     assert_int_equal(v.category_len, 3);
     assert_memory_equal(v.category, "nav", 3);
