@@ -278,29 +278,26 @@ __attribute__((noinline)) static void log_site_call(plume_site_t *site, plume_le
     log_call(site, level, message, message_size, fields, nfields);
 }
 
-/* The fast path of a macro's log call: a learned site, a call that matches
- * it, below error level, no sampling, on an attached thread that is not busy
- * and has no drops to report, with room in its ring. It does the same as
- * log_call() for such a call, but as a leaf: it calls nothing on its way
- * (strings over 32 bytes aside), and hands over to the complete path and to
- * the wake-up only as tail calls, so that it needs no stack frame and saves
- * no registers. */
-PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
-                               unsigned message_size, const plume_field_t *fields,
-                               size_t nfields)
+/* The fast path of the macros' calls: a call matching its learned site d,
+ * on attached thread t that is not busy and has no drops to report, with
+ * room in its ring (and for log calls, below error level and without
+ * sampling: the callers check). It does what the complete path does for
+ * such a call, as a leaf: nothing is called on the way (strings over 32
+ * bytes and the wake-up aside), so the entry points hand over to their
+ * complete path as a tail call and keep no frame. False when it did
+ * nothing; then the complete path takes the call. */
+__attribute__((always_inline)) static inline bool site_fast(const plume_site_desc_t *d,
+                                                            plume_thread_t *t,
+                                                            plume_level_t level,
+                                                            const char *message,
+                                                            const plume_field_t *fields,
+                                                            size_t nfields, bool with_overlay)
 {
-    const plume_site_desc_t *d = site ? plume_site_peek(site) : NULL;
-    plume_thread_t *t = plume_thread_self_;
-    if (__builtin_expect(d == NULL || d == PLUME_SITE_ORDINARY || t == NULL ||
-                             (unsigned)level >= PLUME_LEVEL_ERROR ||
-                             (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) ||
-                             !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||
-                             plume_sdk.sampling || t->busy || t->unreported_drops != 0,
-                         0))
-        return log_site_call(site, level, message, message_size, fields, nfields);
+    if (__builtin_expect(t->busy || t->unreported_drops != 0, 0))
+        return false;
     uint64_t stamp = plume_clock_stamp();
-    uint64_t state = plume_overlay_state;
     plume_record_extra_t overlay = {.pairs_len = 0};
+    uint64_t state = with_overlay ? plume_overlay_state : 0;
     if (__builtin_expect(state != 0, 0)) {
         atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
         overlay.pairs = plume_overlay.bytes;
@@ -310,7 +307,7 @@ PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const ch
     uint32_t str_len[PLUME_MAX_FIELDS];
     size_t n = plume_site_measure(d, message, fields, nfields, overlay.pairs_len, str_len);
     if (__builtin_expect(n == 0, 0))
-        return log_site_call(site, level, message, message_size, fields, nfields);
+        return false;
     plume_ring_t *ring = t->ring;
     t->busy = 1;
     atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
@@ -319,7 +316,7 @@ PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const ch
     if (__builtin_expect(p == NULL, 0)) { /* full: the complete path counts the drop */
         atomic_signal_fence(memory_order_seq_cst);
         t->busy = 0;
-        return log_site_call(site, level, message, message_size, fields, nfields);
+        return false;
     }
     plume_site_write(p, d, stamp, level, fields, str_len, &overlay);
     plume_ring_publish(ring, &claim, n);
@@ -328,6 +325,29 @@ PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const ch
     if (__builtin_expect(plume_ring_over_half(ring), 0) &&
         atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
         plume_sdk_wake();
+    return true;
+}
+
+/* A learned site's descriptor (NULL before, or for an ordinary site). */
+static inline const plume_site_desc_t *learned(plume_site_t *site)
+{
+    void *d = site ? plume_site_peek(site) : NULL;
+    return d == PLUME_SITE_ORDINARY ? NULL : d;
+}
+
+PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
+                               unsigned message_size, const plume_field_t *fields,
+                               size_t nfields)
+{
+    const plume_site_desc_t *d = learned(site);
+    plume_thread_t *t = plume_thread_self_;
+    if (__builtin_expect(d == NULL || t == NULL || (unsigned)level >= PLUME_LEVEL_ERROR ||
+                             (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) ||
+                             !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||
+                             plume_sdk.sampling ||
+                             !site_fast(d, t, level, message, fields, nfields, true),
+                         0))
+        return log_site_call(site, level, message, message_size, fields, nfields);
 }
 
 PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
@@ -374,12 +394,29 @@ static inline void breadcrumb_call(plume_site_t *site, const char *category,
     put_record(PLUME_LEVEL_INFO, message, message_size, fields, nfields, &extra);
 }
 
+/* The complete path of a macro's breadcrumb, out of line (see
+ * log_site_call()). */
+__attribute__((noinline)) static void
+breadcrumb_site_call(plume_site_t *site, const char *category, unsigned category_size,
+                     const char *message, unsigned message_size, const plume_field_t *fields,
+                     size_t nfields)
+{
+    breadcrumb_call(site, category, category_size, message, message_size, fields, nfields);
+}
+
 PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
                                       unsigned category_size, const char *message,
                                       unsigned message_size, const plume_field_t *fields,
                                       size_t nfields)
 {
-    breadcrumb_call(site, category, category_size, message, message_size, fields, nfields);
+    const plume_site_desc_t *d = learned(site);
+    plume_thread_t *t = plume_thread_self_;
+    if (__builtin_expect(d == NULL || t == NULL || d->category != category ||
+                             !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||
+                             !site_fast(d, t, PLUME_LEVEL_INFO, message, fields, nfields, false),
+                         0))
+        return breadcrumb_site_call(site, category, category_size, message, message_size,
+                                    fields, nfields);
 }
 
 PLUME_API void plume_breadcrumb(const char *category, const char *message,
