@@ -205,9 +205,10 @@ typedef struct plume_field {
 
 /* strlen(s) + 1 when the compiler knows it (a string literal, after
  * inlining), else 0: the log call then skips measuring literal keys and
- * messages. GCC folds it in the inline helpers; other compilers give 0 and
- * the SDK measures at the call, with the same result. */
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
+ * messages, and the call site can be learned (see plume_site_t). GCC folds
+ * it in the inline helpers, clang in the macros below; otherwise it is 0
+ * and the SDK measures at the call, with the same result. */
+#if defined(__clang__) || (defined(__GNUC__) && defined(__OPTIMIZE__))
 #define PLUME_CONST_SIZE_(s)                                                                   \
     (__builtin_constant_p(__builtin_strlen(s)) ? (unsigned)__builtin_strlen(s) + 1u : 0u)
 #else
@@ -219,55 +220,102 @@ static inline unsigned plume_const_size_(const char *s)
     return s ? PLUME_CONST_SIZE_(s) : 0u;
 }
 
-static inline plume_field_t plume_str(const char *key, const char *value)
+static inline plume_field_t plume_str_sized_(const char *key, unsigned key_size,
+                                             const char *value)
 {
     plume_field_t f;
     f.key = key;
-    f.key_size_ = plume_const_size_(key);
+    f.key_size_ = key_size;
     f.type = PLUME_FIELD_STR;
     f.v.s = value;
     return f;
 }
 
-static inline plume_field_t plume_i64(const char *key, int64_t value)
+static inline plume_field_t plume_str(const char *key, const char *value)
+{
+    return plume_str_sized_(key, plume_const_size_(key), value);
+}
+
+static inline plume_field_t plume_i64_sized_(const char *key, unsigned key_size,
+                                             int64_t value)
 {
     plume_field_t f;
     f.key = key;
-    f.key_size_ = plume_const_size_(key);
+    f.key_size_ = key_size;
     f.type = PLUME_FIELD_I64;
     f.v.i = value;
     return f;
 }
 
-static inline plume_field_t plume_u64(const char *key, uint64_t value)
+static inline plume_field_t plume_i64(const char *key, int64_t value)
+{
+    return plume_i64_sized_(key, plume_const_size_(key), value);
+}
+
+static inline plume_field_t plume_u64_sized_(const char *key, unsigned key_size,
+                                             uint64_t value)
 {
     plume_field_t f;
     f.key = key;
-    f.key_size_ = plume_const_size_(key);
+    f.key_size_ = key_size;
     f.type = PLUME_FIELD_U64;
     f.v.u = value;
     return f;
 }
 
-static inline plume_field_t plume_f64(const char *key, double value)
+static inline plume_field_t plume_u64(const char *key, uint64_t value)
+{
+    return plume_u64_sized_(key, plume_const_size_(key), value);
+}
+
+static inline plume_field_t plume_f64_sized_(const char *key, unsigned key_size,
+                                             double value)
 {
     plume_field_t f;
     f.key = key;
-    f.key_size_ = plume_const_size_(key);
+    f.key_size_ = key_size;
     f.type = PLUME_FIELD_F64;
     f.v.f = value;
     return f;
 }
 
-static inline plume_field_t plume_bool(const char *key, int value)
+static inline plume_field_t plume_f64(const char *key, double value)
+{
+    return plume_f64_sized_(key, plume_const_size_(key), value);
+}
+
+static inline plume_field_t plume_bool_sized_(const char *key, unsigned key_size,
+                                             int value)
 {
     plume_field_t f;
     f.key = key;
-    f.key_size_ = plume_const_size_(key);
+    f.key_size_ = key_size;
     f.type = PLUME_FIELD_BOOL;
     f.v.b = value != 0;
     return f;
 }
+
+static inline plume_field_t plume_bool(const char *key, int value)
+{
+    return plume_bool_sized_(key, plume_const_size_(key), value);
+}
+
+/* clang decides __builtin_constant_p before inlining, so a literal passed
+ * through an inline helper no longer counts as one: under clang the helpers
+ * are also macros that take the key's size where the literal is written (the
+ * key is evaluated once: its other uses are not evaluated). Either way they
+ * are called the same; the functions stay, so (plume_str)(k, v) works too. */
+#if defined(__clang__)
+#define plume_str(key, value) plume_str_sized_((key), PLUME_CONST_SIZE_(key), (value))
+#define plume_i64(key, value) plume_i64_sized_((key), PLUME_CONST_SIZE_(key), (value))
+#define plume_u64(key, value) plume_u64_sized_((key), PLUME_CONST_SIZE_(key), (value))
+#define plume_f64(key, value) plume_f64_sized_((key), PLUME_CONST_SIZE_(key), (value))
+#define plume_bool(key, value) plume_bool_sized_((key), PLUME_CONST_SIZE_(key), (value))
+/* The size of a macro's message or category s, evaluated once as var. */
+#define PLUME_LIT_SIZE_(s, var) PLUME_CONST_SIZE_(s)
+#else
+#define PLUME_LIT_SIZE_(s, var) plume_const_size_(var)
+#endif
 
 /* ---- logging ---- */
 
@@ -289,8 +337,8 @@ PLUME_API void plume_logf(plume_level_t level, const char *fmt, ...)
  * the site logs (literal message, category and keys, field types); later
  * calls then write only the values into the ring, the worker adding the rest
  * back. A site whose message or keys are not string literals known to the
- * compiler (GCC with optimisation folds their length) takes the ordinary
- * path, with the same result. */
+ * compiler (GCC when optimising, clang) takes the ordinary path, with the
+ * same result. */
 typedef struct plume_site {
     void *desc_;
 } plume_site_t;
@@ -327,9 +375,10 @@ PLUME_API extern int plume_min_level_;
         if ((int)(level) >= (int)PLUME_COMPILE_MIN_LEVEL &&                                    \
             (int)(level) >= __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED)) {            \
             PLUME_SITE_DECLARE_;                                                               \
+            const char *const plume_msg_ = (msg);                                              \
             PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                \
-            plume_log_site_(PLUME_SITE_ARG_, (level), (msg), plume_const_size_(msg),           \
-                            PLUME_FIELDS_ARGS_);                                               \
+            plume_log_site_(PLUME_SITE_ARG_, (level), plume_msg_,                              \
+                            PLUME_LIT_SIZE_(msg, plume_msg_), PLUME_FIELDS_ARGS_);             \
         }                                                                                      \
     } while (0)
 #define PLUME_TRACE(msg, ...) PLUME_LOG(PLUME_LEVEL_TRACE, msg, ##__VA_ARGS__)
@@ -363,9 +412,12 @@ PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
 #define PLUME_BREADCRUMB(category, msg, ...)                                                   \
     do {                                                                                       \
         PLUME_SITE_DECLARE_;                                                                   \
+        const char *const plume_cat_ = (category);                                             \
+        const char *const plume_msg_ = (msg);                                                  \
         PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
-        plume_breadcrumb_site_(PLUME_SITE_ARG_, (category), plume_const_size_(category), (msg), \
-                               plume_const_size_(msg), PLUME_FIELDS_ARGS_);                    \
+        plume_breadcrumb_site_(PLUME_SITE_ARG_, plume_cat_, PLUME_LIT_SIZE_(category, plume_cat_), \
+                               plume_msg_, PLUME_LIT_SIZE_(msg, plume_msg_),                   \
+                               PLUME_FIELDS_ARGS_);                                            \
     } while (0)
 
 /* ---- before_send ---- */

@@ -9,7 +9,8 @@
  * type are marked ordinary; threads learning one site at once end up with
  * one descriptor; the expander refuses every cut and malformed record; and
  * through the log call and the drain, a learned site's events read back as
- * they were logged, a mismatching call and the scope overlay included. The sizes a GCC build
+ * they were logged, a mismatching call and the scope overlay included; the
+ * macros make site records from literals and evaluate their arguments once. The sizes a GCC build
  * folds at the call site are given explicitly here, so that the tests also
  * run the site path when built without optimisation (the sanitizer builds). */
 #include "test_support.h"
@@ -27,6 +28,7 @@
 #include "record.h"
 #include "sdk_state.h"
 #include "site.h"
+#include "thread.h"
 
 /* A field whose key counts as a literal (its size given, as GCC folds it). */
 static plume_field_t lit(plume_field_t f)
@@ -388,6 +390,59 @@ static void log_calls_through_the_drain(void **state)
     assert_memory_equal(v.category, "nav", 3);
 }
 
+static int msg_calls, key_calls, cat_calls;
+static const char *count_msg(void) { msg_calls++; return "counted"; }
+static const char *count_key(void) { key_calls++; return "k"; }
+static const char *count_cat(void) { cat_calls++; return "cat"; }
+
+/* The first byte of the oldest record in the calling thread's ring. */
+static uint8_t first_record_byte(void)
+{
+    plume_thread_t *t = plume_thread_get(64 * 1024, 16 * 1024);
+    assert_non_null(t);
+    size_t len;
+    const uint8_t *rec = plume_ring_peek(t->ring, &len);
+    assert_non_null(rec);
+    return rec[0];
+}
+
+/* The macros themselves: literal message and keys make a site record when
+ * the compiler lets the SDK see them as literals (GCC when optimising,
+ * clang always); every argument is evaluated once. */
+static void macros_learn_literal_sites(void **state)
+{
+    (void)state;
+    plume_clock_init();
+    seen_t s = {0};
+    while (plume_drain(on_record, &s, 0) > 0) {
+    }
+    memset(&s, 0, sizeof(s));
+    plume_sdk_set_running(true, 64 * 1024, PLUME_LEVEL_TRACE, 1.0);
+    PLUME_INFO("literal", plume_i64("k", 1), plume_str("s", "v"));
+#if defined(__clang__) || defined(__OPTIMIZE__)
+    assert_int_equal(first_record_byte(), PLUME_SITE_TAG);
+#else
+    assert_int_equal(first_record_byte(), 0x94); /* the ordinary record */
+#endif
+    PLUME_INFO(count_msg(), plume_i64(count_key(), 1));
+    PLUME_BREADCRUMB(count_cat(), count_msg(), plume_bool(count_key(), 1));
+    assert_int_equal(msg_calls, 2);
+    assert_int_equal(key_calls, 2);
+    assert_int_equal(cat_calls, 1);
+    while (plume_drain(on_record, &s, 0) > 0) {
+    }
+    plume_sdk_set_running(false, 0, 0, 1.0);
+    assert_int_equal(s.bad, 0);
+    assert_int_equal(s.records, 3);
+    plume_record_view_t v;
+    assert_true(plume_record_read(s.bytes[1], s.len[1], &v));
+    assert_int_equal(v.message_len, 7);
+    assert_memory_equal(v.message, "counted", 7);
+    assert_true(plume_record_read(s.bytes[2], s.len[2], &v));
+    assert_true(v.breadcrumb);
+    assert_int_equal(v.category_len, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +452,7 @@ int main(void)
         cmocka_unit_test(one_descriptor_per_site),
         cmocka_unit_test(malformed_records_are_refused),
         cmocka_unit_test(log_calls_through_the_drain),
+        cmocka_unit_test(macros_learn_literal_sites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
