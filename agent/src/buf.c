@@ -26,7 +26,13 @@ void plume_buf_reset(plume_buf_t *b)
     b->failed = false;
 }
 
-bool plume_buf_reserve(plume_buf_t *b, size_t extra)
+/* The external definitions of the inline functions in buf.h (for callers
+ * that do not inline them, and for taking their address). */
+extern inline bool plume_buf_reserve(plume_buf_t *b, size_t extra);
+extern inline bool plume_buf_append(plume_buf_t *b, const void *p, size_t n);
+extern inline bool plume_buf_append_byte(plume_buf_t *b, uint8_t c);
+
+bool plume_buf_grow(plume_buf_t *b, size_t extra)
 {
     if (extra > b->max - b->len) {
         b->failed = true;
@@ -50,25 +56,20 @@ bool plume_buf_reserve(plume_buf_t *b, size_t extra)
     return true;
 }
 
-bool plume_buf_append(plume_buf_t *b, const void *p, size_t n)
+bool plume_buf_append_grow(plume_buf_t *b, const void *p, size_t n)
 {
     if (n == 0)
         return true;
-    if (!plume_buf_reserve(b, n))
+    if (!plume_buf_grow(b, n))
         return false;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     return true;
 }
 
-bool plume_buf_append_str(plume_buf_t *b, const char *s)
+bool plume_buf_append_byte_grow(plume_buf_t *b, uint8_t c)
 {
-    return plume_buf_append(b, s, strlen(s));
-}
-
-bool plume_buf_append_byte(plume_buf_t *b, uint8_t c)
-{
-    if (b->len == b->cap && !plume_buf_reserve(b, 1))
+    if (b->len == b->cap && !plume_buf_grow(b, 1))
         return false;
     if (b->len >= b->max) {
         b->failed = true;
@@ -76,6 +77,11 @@ bool plume_buf_append_byte(plume_buf_t *b, uint8_t c)
     }
     b->data[b->len++] = c;
     return true;
+}
+
+bool plume_buf_append_str(plume_buf_t *b, const char *s)
+{
+    return plume_buf_append(b, s, strlen(s));
 }
 
 bool plume_buf_printf(plume_buf_t *b, const char *fmt, ...)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON writer: escaped strings (with a word-at-a-time fast path for plain
- * ASCII) and msgpack-to-JSON conversion. See json_write.h. */
+/* JSON writer: escaped strings (plain ASCII copied 16 bytes at a time),
+ * integers and doubles as text without printf for the common values, and
+ * msgpack-to-JSON conversion. See json_write.h. */
 #include "json_write.h"
 
 #include <math.h>
@@ -24,6 +25,46 @@ static const char ascii_escape[128] = {
     [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
     [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\', [0x7f] = 'u',
 };
+
+const uint8_t plume_json_plain_byte[256] = {
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5b] = 1, /* '\\' is 0x5c */
+    [0x5d ... 0x7e] = 1,
+};
+
+/* The two hundred two-digit numbers "00".."99", for writing integers two
+ * digits per division. */
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+static const uint64_t pow10_u64[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
 
 int plume_json_utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
 {
@@ -73,18 +114,6 @@ bool plume_json_cp_unsafe(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
-/* True when any of the 8 bytes in `x` needs attention: a control character,
- * DEL, a byte >= 0x80, '"' or '\\'. Standard "has zero byte" bit tricks. */
-static inline bool word_has_special(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-#define HAS_ZERO(v) (((v) - ones) & ~(v) & high)
-    uint64_t lt20 = (x - ones * 0x20) & ~x & high;
-    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
-    return ((x & high) | lt20 | HAS_ZERO(q) | HAS_ZERO(bs) | HAS_ZERO(del)) != 0;
-#undef HAS_ZERO
-}
-
 /* Where to cut p[0..n) at or before `at` so that no sequence
  * plume_json_utf8_next() reads as one (valid, or a maximal ill-formed
  * prefix) is split: before the lead byte when p[at] continues a sequence
@@ -109,6 +138,12 @@ static size_t utf8_safe_cut(const uint8_t *p, size_t n, size_t at)
  * is written, and the rest fails the buffer as every append does. */
 void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n)
 {
+    /* One chunk with its worst case already allocated: what the loop's
+     * first step does, without the cut and the reserve */
+    if (n - 1 < ESCAPE_CHUNK && plume_buf_has_room(b, 6 * n)) { /* 1..CHUNK bytes */
+        b->len += plume_json_escape_raw((char *)b->data + b->len, s, n);
+        return;
+    }
     const uint8_t *p = (const uint8_t *)s;
     size_t i = 0;
     while (i < n) {
@@ -129,26 +164,73 @@ void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n)
     }
 }
 
-/* The escaping itself (see json_write.h): whole 8-byte words of plain ASCII
- * are skipped with one test each, a clean run is one memcpy, escapes are
- * written in place. */
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint32_t load32(const uint8_t *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+/* The escaping itself (see json_write.h). Plain ASCII is copied as it is
+ * read: 16 bytes at a time with one vector test each, then the last 1-15
+ * bytes in one go (overlapping loads that cover every byte at least once)
+ * when they are plain too; a stretch with a byte that needs attention goes
+ * byte by byte up to that byte, which is escaped (or, valid UTF-8 that is
+ * safe to show, copied) in place. dst has room for 6 * n bytes; nothing is
+ * written past the returned length. */
 size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
     char *o = dst;
-    while (p < end) {
-        const uint8_t *run = p;
-        while (end - p >= 8) {
-            uint64_t x;
-            memcpy(&x, p, 8);
-            if (word_has_special(x))
+    for (;;) {
+        while (end - p >= 16) {
+            uint64_t a = load64(p), b = load64(p + 8);
+            if (plume_json_special16(a, b))
                 break;
-            p += 8;
+            memcpy(o, &a, 8);
+            memcpy(o + 8, &b, 8);
+            p += 16;
+            o += 16;
         }
-        while (p < end && *p < 0x80 && !ascii_escape[*p])
-            p++;
-        memcpy(o, run, (size_t)(p - run));
-        o += p - run;
+        size_t left = (size_t)(end - p);
+        if (left == 0)
+            break;
+        if (left < 4) {
+            uint8_t a = p[0], m = p[left / 2], z = p[left - 1];
+            if (plume_json_plain_byte[a] & plume_json_plain_byte[m] & plume_json_plain_byte[z]) {
+                o[0] = (char)a;
+                o[left / 2] = (char)m;
+                o[left - 1] = (char)z;
+                o += left;
+                break;
+            }
+        } else if (left < 8) {
+            uint32_t lo = load32(p), hi = load32(end - 4);
+            uint64_t w = (uint64_t)hi << 32 | lo;
+            if (!plume_json_special16(w, w)) {
+                memcpy(o, &lo, 4);
+                memcpy(o + left - 4, &hi, 4);
+                o += left;
+                break;
+            }
+        } else if (left < 16) {
+            uint64_t a = load64(p), b = load64(end - 8);
+            if (!plume_json_special16(a, b)) {
+                memcpy(o, &a, 8);
+                memcpy(o + left - 8, &b, 8);
+                o += left;
+                break;
+            }
+        }
+        while (p < end && plume_json_plain_byte[*p])
+            *o++ = (char)*p++;
         if (p >= end)
             break;
         uint8_t c = *p;
@@ -186,22 +268,49 @@ size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
 
 void plume_json_write_str(plume_buf_t *b, const char *s, size_t n)
 {
+    /* Room for the worst case already there: quotes and text in one go
+     * (the same bytes the three steps below write) */
+    if (n <= ESCAPE_CHUNK && plume_buf_has_room(b, 6 * n + 2)) {
+        char *o = (char *)b->data + b->len;
+        *o++ = '"';
+        o += plume_json_escape_raw_inline(o, s, n);
+        *o++ = '"';
+        b->len = (size_t)((uint8_t *)o - b->data);
+        return;
+    }
     plume_buf_append_byte(b, '"');
     plume_json_write_escaped(b, s, n);
     plume_buf_append_byte(b, '"');
 }
 
+/* The number of decimal digits of v (1..20): the bit length gives it to
+ * within one (log10(2) ~ 1233 / 4096), the table settles which. */
+static inline unsigned count_digits(uint64_t v)
+{
+    if (v < 10)
+        return 1;
+    unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233u >> 12;
+    return t + 1 - (v < pow10_u64[t]);
+}
+
+/* Writes the last `n` decimal digits of v (with leading zeros) ending at
+ * `e` (exclusive), two digits per division. */
+static inline void put_digits(char *e, uint64_t v, unsigned n)
+{
+    for (; n >= 2; n -= 2) {
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (n)
+        e[-1] = (char)('0' + v % 10);
+}
+
 /* Decimal digits of v at `out` (room for 20); returns the count. */
 static size_t format_u64(uint64_t v, char *out)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    unsigned n = count_digits(v);
+    put_digits(out + n, v, n);
     return n;
 }
 
@@ -238,35 +347,27 @@ static size_t format_fixed_fast(double v, char out[32])
         double m = a * p10[k];
         if (m >= 1e15)
             return 0;
-        if (m != floor(m) || m / p10[k] != a)
+        /* 0 < m < 1e15: converting to an integer and back is exact for an
+         * integral m, so this is m != floor(m) (signed conversions: m is
+         * far below 2^63, and they are single instructions) */
+        int64_t whole = (int64_t)m;
+        if (m != (double)whole || m / p10[k] != a)
             continue;
-        uint64_t u = (uint64_t)m; /* >= 1 since a >= 1e-4 */
+        uint64_t u = (uint64_t)whole; /* >= 1 since a >= 1e-4 */
         while (k > 0 && u % 10 == 0) { /* 64.50 when 64.5 * 10 was not exact */
             u /= 10;
             k--;
         }
-        char digits[24];
-        int nd = 0;
-        for (; u; u /= 10)
-            digits[nd++] = (char)('0' + u % 10); /* reversed */
+        /* the integer part, then k fraction digits with their leading
+         * zeros: "0.000ddd" when u has no more than k digits */
         size_t n = 0;
         if (v < 0)
             out[n++] = '-';
-        if (nd <= k) { /* 0.000ddd */
-            out[n++] = '0';
+        n += format_u64(u / pow10_u64[k], out + n);
+        if (k) {
             out[n++] = '.';
-            for (int z = 0; z < k - nd; z++)
-                out[n++] = '0';
-            while (nd)
-                out[n++] = digits[--nd];
-        } else {
-            while (nd > k)
-                out[n++] = digits[--nd];
-            if (k) {
-                out[n++] = '.';
-                while (nd)
-                    out[n++] = digits[--nd];
-            }
+            put_digits(out + n + k, u % pow10_u64[k], (unsigned)k);
+            n += (size_t)k;
         }
         out[n] = '\0';
         return n;

@@ -30,6 +30,78 @@ void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n);
  * identical to what plume_json_write_escaped() appends. */
 size_t plume_json_escape_raw(char *dst, const char *s, size_t n);
 
+/* Per byte: 1 when plume_json_escape_raw() copies it as it is (printable
+ * ASCII other than '"' and '\\'), 0 when it needs a look. */
+extern const uint8_t plume_json_plain_byte[256];
+
+/* 16 bytes as a GCC/clang vector (SSE2 on x86-64, NEON on aarch64; plain
+ * scalar code where there is neither). */
+typedef signed char plume_json_v16_t __attribute__((vector_size(16)));
+
+/* True when any of the 16 bytes of a and b (8 each, in memory order) is not
+ * plain: a control character, DEL, a byte >= 0x80 (negative as a signed
+ * char, so below 0x20 too), '"' or '\\'. Exact: a byte at a time, with no
+ * carries between bytes as in the scalar "has zero byte" tricks. */
+static inline bool plume_json_special16(uint64_t a, uint64_t b)
+{
+    uint64_t w[2] = {a, b};
+    plume_json_v16_t x;
+    __builtin_memcpy(&x, w, 16);
+    plume_json_v16_t m = (x < 0x20) | (x == '"') | (x == '\\') | (x == 0x7f);
+    __builtin_memcpy(w, &m, 16);
+    return (w[0] | w[1]) != 0;
+}
+
+/* plume_json_escape_raw() with its most common case inline, for per-field
+ * writers: a string of 1 to 32 plain bytes (a typical key or value) is
+ * checked with overlapping loads that cover every byte and copied with as
+ * many stores; anything else goes to plume_json_escape_raw(). Same
+ * contract and the same text. */
+static inline size_t plume_json_escape_raw_inline(char *dst, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    if (n - 8 < 9) { /* 8..16 */
+        uint64_t a, b;
+        __builtin_memcpy(&a, p, 8);
+        __builtin_memcpy(&b, p + n - 8, 8);
+        if (!plume_json_special16(a, b)) {
+            __builtin_memcpy(dst, &a, 8);
+            __builtin_memcpy(dst + n - 8, &b, 8);
+            return n;
+        }
+    } else if (n - 4 < 4) { /* 4..7 */
+        uint32_t lo, hi;
+        __builtin_memcpy(&lo, p, 4);
+        __builtin_memcpy(&hi, p + n - 4, 4);
+        uint64_t w = (uint64_t)hi << 32 | lo;
+        if (!plume_json_special16(w, w)) {
+            __builtin_memcpy(dst, &lo, 4);
+            __builtin_memcpy(dst + n - 4, &hi, 4);
+            return n;
+        }
+    } else if (n - 1 < 3) { /* 1..3 */
+        uint8_t a = p[0], m = p[n / 2], z = p[n - 1];
+        if (plume_json_plain_byte[a] & plume_json_plain_byte[m] & plume_json_plain_byte[z]) {
+            dst[0] = (char)a;
+            dst[n / 2] = (char)m;
+            dst[n - 1] = (char)z;
+            return n;
+        }
+    } else if (n - 17 < 16) { /* 17..32 */
+        uint64_t w[4];
+        __builtin_memcpy(w, p, 16);
+        __builtin_memcpy(w + 2, p + n - 16, 16);
+        if (!plume_json_special16(w[0], w[1]) && !plume_json_special16(w[2], w[3])) {
+            __builtin_memcpy(dst, w, 16);
+            __builtin_memcpy(dst + n - 16, w + 2, 16);
+            return n;
+        }
+    } else if (n == 0) {
+        return 0;
+    }
+    return plume_json_escape_raw(dst, s, n);
+}
+
 /* Reads one complete msgpack value from `r` (nested up to 64 levels) and
  * appends it as JSON: nil -> null, numbers, str -> string, bin -> base64
  * string, ext -1 (msgpack timestamp) -> RFC 3339 string, other ext ->

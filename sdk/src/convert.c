@@ -15,6 +15,10 @@
 #include "record.h"
 #include "record_json.h"
 
+#define THREAD_ID_KEY ",\"thread.id\":"
+#define THREAD_NAME_KEY ",\"thread.name\":"
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
+
 #define ERROR_WAIT_MS 100             /* longest an error event waits for breadcrumbs */
 #define DEFERRED_MAX (8u << 20)       /* bytes of error records waiting (> the largest record) */
 #define DEFERRED_HEADER (4 + 16 + 4)  /* tid, thread name, record length */
@@ -116,16 +120,31 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
         c->bad_records++; /* not what record.c writes */
         return;
     }
-    char num[24];
-    plume_buf_append(b, ",\"thread.id\":", 13);
-    plume_buf_append(b, num, plume_json_format_u64(tid, num));
-    if (name[0]) {
-        plume_buf_append(b, ",\"thread.name\":", 15);
-        plume_json_write_str(b, name, strnlen(name, 16));
+    /* who logged it, then the constant and scope members: one reservation
+     * for their worst case (a thread name escapes to at most 6 bytes per
+     * byte), then plain stores */
+    size_t name_len = name[0] ? strnlen(name, 16) : 0;
+    size_t room = sizeof(THREAD_ID_KEY) - 1 + 20 + sizeof(THREAD_NAME_KEY) - 1 + 2 + 6 * name_len +
+                  c->constant.len + (scope ? scope->len : 0);
+    if (plume_buf_reserve(b, room)) {
+        char *o = (char *)b->data + b->len;
+        PUT_LIT(o, THREAD_ID_KEY);
+        o += plume_json_format_u64(tid, o);
+        if (name_len) {
+            PUT_LIT(o, THREAD_NAME_KEY "\"");
+            o += plume_json_escape_raw_inline(o, name, name_len);
+            *o++ = '"';
+        }
+        if (c->constant.len) {
+            memcpy(o, c->constant.data, c->constant.len);
+            o += c->constant.len;
+        }
+        if (scope && scope->len) {
+            memcpy(o, scope->data, scope->len);
+            o += scope->len;
+        }
+        b->len = (size_t)((uint8_t *)o - b->data);
     }
-    plume_buf_append(b, c->constant.data, c->constant.len);
-    if (scope)
-        plume_buf_append(b, scope->data, scope->len);
     if (r->level >= PLUME_LEVEL_ERROR) {
         plume_buf_reset(&c->crumb_array);
         if (plume_crumbs_write(&c->crumbs, r->stamp, &c->crumb_array) > 0) {

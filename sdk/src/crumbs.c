@@ -116,7 +116,8 @@ void plume_crumbs_add(plume_crumbs_t *c, const uint8_t *rec, size_t len,
     s->len = (uint32_t)len;
     s->stamp = r->stamp;
     s->log = !r->breadcrumb;
-    c->next = (c->next + 1) % c->cap;
+    if (++c->next == c->cap)
+        c->next = 0;
     if (c->count < c->cap)
         c->count++;
     c->added++;

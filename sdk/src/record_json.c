@@ -108,7 +108,7 @@ members(plume_buf_t *out, const uint8_t *fields, size_t len, unsigned *hints,
             PUT_LIT(o, ",\"user");
         else
             PUT_LIT(o, ",\"");
-        o += plume_json_escape_raw(o, k, kn);
+        o += plume_json_escape_raw_inline(o, k, kn);
         PUT_LIT(o, "\":");
         if (scrub && plume_scrub_key(scrub, k, kn)) {
             /* reserved above: a matching key is at least min_len bytes, and
@@ -126,7 +126,7 @@ members(plume_buf_t *out, const uint8_t *fields, size_t len, unsigned *hints,
             if (!read_str(&p, end, &v, &vn))
                 return false;
             *o++ = '"';
-            o += plume_json_escape_raw(o, v, vn);
+            o += plume_json_escape_raw_inline(o, v, vn);
             *o++ = '"';
             continue;
         }
@@ -147,14 +147,14 @@ members(plume_buf_t *out, const uint8_t *fields, size_t len, unsigned *hints,
             } else {
                 double d;
                 memcpy(&d, &v, sizeof(d));
-                char num[32];
-                size_t nn = plume_json_format_double(d, false, num);
-                if (nn == 0) {
+                /* straight into the output: the 32 bytes it may write
+                 * (text and NUL) are within the 54 reserved for these 9
+                 * msgpack bytes; the NUL is overwritten or left past len */
+                size_t nn = plume_json_format_double(d, false, o);
+                if (nn == 0)
                     PUT_LIT(o, "null"); /* NaN and infinities have no JSON form */
-                } else {
-                    memcpy(o, num, nn);
+                else
                     o += nn;
-                }
             }
         } else {
             return false;

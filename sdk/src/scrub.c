@@ -72,10 +72,10 @@ void plume_scrub_free(plume_scrub_t *s)
     memset(s, 0, sizeof(*s));
 }
 
-bool plume_scrub_key(const plume_scrub_t *s, const char *k, size_t n)
+extern inline bool plume_scrub_key(const plume_scrub_t *s, const char *k, size_t n);
+
+bool plume_scrub_key_scan(const plume_scrub_t *s, const char *k, size_t n)
 {
-    if (!s || s->n == 0 || n < s->min_len)
-        return false;
     const unsigned char *p = (const unsigned char *)k;
     for (size_t i = 0; i + s->min_len <= n; i++) {
         uint64_t cand = s->first[p[i]];

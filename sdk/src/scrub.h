@@ -49,9 +49,20 @@ void plume_scrub_free(plume_scrub_t *s);
 /* True when scrubbing is on. */
 static inline bool plume_scrub_active(const plume_scrub_t *s) { return s && s->n != 0; }
 
+/* The scan behind plume_scrub_key() for a key at least min_len long (s
+ * active). */
+bool plume_scrub_key_scan(const plume_scrub_t *s, const char *k, size_t n);
+
 /* True when the key k[0..n) (not NUL-terminated, any bytes) contains one of
- * the names, ignoring ASCII case. NULL s matches nothing. */
-bool plume_scrub_key(const plume_scrub_t *s, const char *k, size_t n);
+ * the names, ignoring ASCII case. NULL s matches nothing. Inline (C99: scrub.c
+ * holds the external definition) so that a key shorter than every name, the
+ * common case, costs a compare in the caller. */
+inline bool plume_scrub_key(const plume_scrub_t *s, const char *k, size_t n)
+{
+    if (!s || n < s->min_len || s->n == 0)
+        return false;
+    return plume_scrub_key_scan(s, k, n);
+}
 
 /* Like plume_json_write_mp() (json_write.h): reads one complete msgpack value
  * from rd and appends it to out as JSON, except that in every map (at any

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON writer: string escaping (checked against a byte-by-byte reference on
- * random inputs, so the word-at-a-time fast path cannot drift), invalid UTF-8,
- * msgpack-to-JSON for every type, float round trips, depth and bounds. */
+ * random inputs, so the word-at-a-time fast path cannot drift; the inline
+ * short-string escaper and the 16-byte test with every byte value at every
+ * position and length), invalid UTF-8, msgpack-to-JSON for every type, float
+ * round trips, integers against printf, depth and bounds. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <math.h>
@@ -516,6 +518,199 @@ static void double_fast_path_matches_printf(void **state)
     }
 }
 
+/* The 16-byte test flags exactly the bytes plume_json_plain_byte says are
+ * not plain, wherever they are among plain ones; the table is the definition
+ * (printable ASCII but '"' and '\\'). */
+static void special16_exact(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+        assert_int_equal(plume_json_plain_byte[c], plain);
+        for (int pos = 0; pos < 16; pos++) {
+            uint8_t bytes[16];
+            memset(bytes, pos % 2 ? '~' : ' ', sizeof(bytes)); /* plain neighbours */
+            bytes[pos] = (uint8_t)c;
+            uint64_t w[2];
+            memcpy(w, bytes, 16);
+            if (plume_json_special16(w[0], w[1]) == plain)
+                fail_msg("byte 0x%02x at %d", c, pos);
+        }
+    }
+}
+
+/* The inline escaper, the raw one and plume_json_write_str against the
+ * reference for every length up to 40 (each of the inline escaper's cases
+ * and the raw one's 16-byte steps and tails), every byte value at the
+ * first, middle and last position, every position for a few bytes, and
+ * multi-byte sequences cut anywhere; nothing is written past the text. */
+static void check_escapers(const uint8_t *in, size_t n)
+{
+    plume_buf_t want;
+    plume_buf_init(&want, 0);
+    ref_escape(&want, in, n);
+    char raw[6 * 64 + 8], inl[6 * 64 + 8];
+    memset(raw, 0x5a, sizeof(raw));
+    memset(inl, 0x5a, sizeof(inl));
+    size_t rn = plume_json_escape_raw(raw, (const char *)in, n);
+    size_t in_n = plume_json_escape_raw_inline(inl, (const char *)in, n);
+    assert_int_equal(rn + 2, want.len);
+    assert_int_equal(in_n + 2, want.len);
+    assert_memory_equal(raw, want.data + 1, rn);
+    assert_memory_equal(inl, want.data + 1, in_n);
+    for (size_t i = rn; i < sizeof(raw); i++)
+        assert_int_equal(raw[i], 0x5a);
+    for (size_t i = in_n; i < sizeof(inl); i++)
+        assert_int_equal(inl[i], 0x5a);
+    plume_buf_t got;
+    plume_buf_init(&got, 0);
+    plume_json_write_str(&got, (const char *)in, n);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, got.len);
+    plume_buf_free(&got);
+    plume_buf_free(&want);
+}
+
+static void inline_escaper_every_length(void **state)
+{
+    (void)state;
+    static const uint8_t seqs[][4] = {{0xc3, 0xa9}, {0xe2, 0x80, 0xa8}, {0xf0, 0x9f, 0x98, 0x80},
+                                      {0xc2, 0x9b}};
+    static const size_t seq_len[] = {2, 3, 4, 2};
+    uint8_t in[64] = {0};
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            in[i] = (uint8_t)('a' + i % 26);
+        check_escapers(in, n); /* all plain */
+        if (n == 0)
+            continue;
+        size_t where[] = {0, n / 2, n - 1};
+        for (int c = 0; c < 256; c++) {
+            for (size_t w = 0; w < 3; w++) {
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (uint8_t)('a' + i % 26);
+                in[where[w]] = (uint8_t)c;
+                check_escapers(in, n);
+            }
+        }
+        static const uint8_t few[] = {'"', '\\', 0, 0x1f, 0x7f, 0x80, 0xff, ' ', '~'};
+        for (size_t f = 0; f < sizeof(few); f++) {
+            for (size_t pos = 0; pos < n; pos++) {
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (uint8_t)('A' + i % 26);
+                in[pos] = few[f];
+                check_escapers(in, n);
+            }
+        }
+        for (size_t k = 0; k < 4; k++) { /* whole, or cut by the end of the string */
+            for (size_t pos = 0; pos < n; pos++) {
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (uint8_t)('0' + i % 10);
+                size_t m = seq_len[k] < n - pos ? seq_len[k] : n - pos;
+                memcpy(in + pos, seqs[k], m);
+                check_escapers(in, n);
+            }
+        }
+    }
+}
+
+/* plume_json_write_str and plume_json_write_escaped write the same bytes
+ * whether the room is already there (one step), must be grown, or is
+ * bounded by the maximum (the careful path). */
+static void write_paths_agree(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"", "a", "plain ascii text", "tab\there \"q\" \\",
+                                        "caf\xc3\xa9 \xe2\x80\xa8 \xff end",
+                                        "0123456789abcdef0123456789abcdef0123456789"};
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+        const char *s = texts[t];
+        size_t n = strlen(s);
+        plume_buf_t want;
+        plume_buf_init(&want, 0);
+        ref_escape(&want, (const uint8_t *)s, n);
+        plume_buf_t roomy, fresh, tight, parts;
+        plume_buf_init(&roomy, 0);
+        assert_true(plume_buf_reserve(&roomy, 4096)); /* fast path */
+        plume_json_write_str(&roomy, s, n);
+        plume_buf_init(&fresh, 0); /* grows first */
+        plume_json_write_str(&fresh, s, n);
+        plume_buf_init(&tight, want.len); /* the worst case does not fit */
+        plume_json_write_str(&tight, s, n);
+        plume_buf_init(&parts, 0);
+        assert_true(plume_buf_reserve(&parts, 4096));
+        plume_buf_append_byte(&parts, '"');
+        plume_json_write_escaped(&parts, s, n);
+        plume_buf_append_byte(&parts, '"');
+        plume_buf_t *all[] = {&roomy, &fresh, &tight, &parts};
+        for (size_t i = 0; i < 4; i++) {
+            assert_false(all[i]->failed);
+            assert_int_equal(all[i]->len, want.len);
+            assert_memory_equal(all[i]->data, want.data, want.len);
+            plume_buf_free(all[i]);
+        }
+        plume_buf_free(&want);
+    }
+}
+
+/* Integers: exactly printf's %llu / %lld, at every power of ten and its
+ * neighbours, the extremes, and random values of every bit length. */
+static void check_int(uint64_t u)
+{
+    char got[24], want[32];
+    size_t n = plume_json_format_u64(u, got);
+    snprintf(want, sizeof(want), "%llu", (unsigned long long)u);
+    if (n != strlen(want) || memcmp(got, want, n) != 0)
+        fail_msg("u64 %s: got %.*s", want, (int)n, got);
+    int64_t i = (int64_t)u;
+    n = plume_json_format_i64(i, got);
+    snprintf(want, sizeof(want), "%lld", (long long)i);
+    if (n != strlen(want) || memcmp(got, want, n) != 0)
+        fail_msg("i64 %s: got %.*s", want, (int)n, got);
+}
+
+static void integers_match_printf(void **state)
+{
+    (void)state;
+    uint64_t p = 1;
+    for (int d = 0; d < 20; d++, p *= 10) {
+        check_int(p);
+        check_int(p - 1);
+        check_int(p + 1);
+        check_int(0 - p);
+        check_int(0 - p + 1);
+    }
+    check_int(0);
+    check_int(UINT64_MAX);
+    check_int((uint64_t)INT64_MAX);
+    check_int((uint64_t)INT64_MIN);
+    for (int b = 0; b < 64; b++) {
+        check_int(1ull << b);
+        check_int((1ull << b) - 1);
+    }
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_int(x >> (x % 64));
+    }
+}
+
+/* The values loggers produce most (multiples of binary fractions, counts
+ * of milliseconds with a few decimals) give printf's text. */
+static void double_common_values_match_printf(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        same_as_printf(i * 0.125);
+        same_as_printf(i / 1000.0);
+        same_as_printf(-i / 100.0);
+        same_as_printf(i * 1.1);
+        same_as_printf((double)i * 1e9 + 0.5);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +727,11 @@ int main(void)
         cmocka_unit_test(malformed_rejected),
         cmocka_unit_test(bounded_output),
         cmocka_unit_test(double_fast_path_matches_printf),
+        cmocka_unit_test(double_common_values_match_printf),
+        cmocka_unit_test(special16_exact),
+        cmocka_unit_test(inline_escaper_every_length),
+        cmocka_unit_test(write_paths_agree),
+        cmocka_unit_test(integers_match_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

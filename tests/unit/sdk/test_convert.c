@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Records -> events (convert.c) end to end through the public API and a
- * local Axiom-compatible HTTP server: error events carry the most recent
- * breadcrumbs from every thread (explicit ones and, by default, logs at info
- * and above) in stamp order, and only those made before the error; every
- * event carries the global scope (tags, user, contexts) that was current
- * when it was logged, and the thread overlay pushed around it. */
+/* Records -> events (convert.c). Directly: an event's fields_json is byte
+ * for byte the record's members, thread.id / thread.name (escaped, a
+ * 16-byte name without a NUL whole, an empty one left out), the constant
+ * release / environment / server_name and the scope, with its hints; a
+ * record that does not read back is counted, not submitted. End to end
+ * through the public API and a local Axiom-compatible HTTP server: error
+ * events carry the most recent breadcrumbs from every thread (explicit ones
+ * and, by default, logs at info and above) in stamp order, and only those
+ * made before the error; every event carries the global scope (tags, user,
+ * contexts) that was current when it was logged, and the thread overlay
+ * pushed around it. */
 #include "test_support.h"
 #include <cmocka.h>
 
@@ -13,8 +18,138 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "convert.h"
+#include "event.h"
 #include "http_test_server.h"
+#include "keep_sink.h"
+#include "options.h"
+#include "pipeline.h"
 #include "plume/plume.h"
+#include "record.h"
+#include "sdk_state.h"
+
+/* ---- the convert stage alone ---- */
+
+/* Converts one record of `fields` logged at `level` by thread (tid, name)
+ * and returns the submitted event's fields_json (static buffer), or NULL
+ * when nothing was submitted. */
+static const char *convert_one(plume_convert_t *c, plume_keep_sink_t *sink, uint32_t tid,
+                               const char name[16], plume_level_t level,
+                               const plume_field_t *fields, size_t n, unsigned *hints)
+{
+    static char text[8192];
+    plume_thread_t t;
+    memset(&t, 0, sizeof(t));
+    t.tid = tid;
+    memcpy(t.name, name, 16);
+    plume_record_lens_t lens;
+    size_t size = plume_record_measure("msg", 0, fields, n, NULL, &lens);
+    uint8_t *rec = malloc(size);
+    assert_non_null(rec);
+    plume_record_write(rec, plume_clock_stamp(), level, "msg", fields, NULL, &lens);
+    size_t before = sink->n;
+    plume_convert_record(c, &t, rec, size);
+    free(rec);
+    if (sink->n == before)
+        return NULL;
+    assert_int_equal(sink->n, before + 1);
+    plume_event_view_t v;
+    plume_keep_sink_event(sink, before, &v);
+    assert_non_null(v.fields_json);
+    assert_true(v.fields_json_len < sizeof(text));
+    memcpy(text, v.fields_json, v.fields_json_len);
+    text[v.fields_json_len] = '\0';
+    assert_int_equal(strlen(text), v.fields_json_len); /* no NUL inside */
+    assert_int_equal(v.level, level);
+    assert_int_equal(v.message_len, 3);
+    assert_memory_equal(v.message, "msg", 3);
+    *hints = v.hints;
+    return text;
+}
+
+static void fields_json_exact(void **state)
+{
+    (void)state;
+    plume_sdk_process_init();
+    plume_options_t *o = plume_options_new();
+    assert_non_null(o);
+    assert_int_equal(plume_options_set_release(o, "r\"1"), PLUME_OK);
+    assert_int_equal(plume_options_set_environment(o, "prod"), PLUME_OK);
+    assert_int_equal(plume_options_set_server_name(o, "h\x01\xc3\xa9"), PLUME_OK);
+    plume_metrics_t metrics;
+    memset(&metrics, 0, sizeof(metrics));
+    plume_pipeline_t pipeline;
+    plume_pipeline_init(&pipeline);
+    static plume_keep_sink_t sink;
+    plume_keep_sink_init(&sink);
+    assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
+    plume_convert_t conv;
+    char err[64];
+    assert_true(plume_convert_init(&conv, o, &pipeline, &metrics, err, sizeof(err)));
+    plume_options_free(o);
+
+    const char *constant = ",\"release\":\"r\\\"1\",\"environment\":\"prod\","
+                           "\"server_name\":\"h\\u0001\xc3\xa9\"";
+    char want[2048];
+    unsigned hints;
+    plume_field_t f[] = {plume_str("user", "u-1001"), plume_i64("cents", -42),
+                         plume_f64("ms", 127.875),    plume_bool("_x", 1),
+                         plume_str("password", "p"),  plume_str("msg", NULL),
+                         plume_u64("big", UINT64_MAX), plume_str("long", "0123456789abcdef0123\"")};
+    const char *json = convert_one(&conv, &sink, 77, "w\"orker\xc3\xa9\x01\0\0\0\0\0\0\0",
+                                   PLUME_LEVEL_INFO, f, 8, &hints);
+    snprintf(want, sizeof(want),
+             "{\"user\":\"u-1001\",\"cents\":-42,\"ms\":127.875,\"user_x\":true,"
+             "\"password\":\"[Filtered]\",\"msg\":null,\"big\":18446744073709551615,"
+             "\"long\":\"0123456789abcdef0123\\\"\",\"thread.id\":77,"
+             "\"thread.name\":\"w\\\"orker\xc3\xa9\\u0001\"%s}",
+             constant);
+    assert_non_null(json);
+    assert_string_equal(json, want);
+    assert_int_equal(hints, PLUME_HINT_MESSAGE);
+
+    /* a name of 16 bytes has no NUL: all of it; an empty one is left out */
+    json = convert_one(&conv, &sink, 4294967295u, "abcdefghijklmnop", PLUME_LEVEL_WARN, f, 1,
+                       &hints);
+    snprintf(want, sizeof(want),
+             "{\"user\":\"u-1001\",\"thread.id\":4294967295,"
+             "\"thread.name\":\"abcdefghijklmnop\"%s}",
+             constant);
+    assert_string_equal(json, want);
+    assert_int_equal(hints, 0);
+    char empty[16] = "";
+    json = convert_one(&conv, &sink, 0, empty, PLUME_LEVEL_INFO, NULL, 0, &hints);
+    snprintf(want, sizeof(want), "{\"thread.id\":0%s}", constant);
+    assert_string_equal(json, want);
+
+    /* the scope current at the record's stamp follows the constant members */
+    assert_int_equal(plume_set_tag("region", "e\"u"), PLUME_OK);
+    char tname[16] = "t";
+    json = convert_one(&conv, &sink, 5, tname, PLUME_LEVEL_INFO, f + 2, 1, &hints);
+    snprintf(want, sizeof(want),
+             "{\"ms\":127.875,\"thread.id\":5,\"thread.name\":\"t\"%s,"
+             "\"tags\":{\"region\":\"e\\\"u\"}}",
+             constant);
+    assert_string_equal(json, want);
+    assert_int_equal(plume_set_tag("region", NULL), PLUME_OK);
+
+    /* a record that does not read back: counted, nothing submitted */
+    size_t n = sink.n;
+    plume_thread_t t;
+    memset(&t, 0, sizeof(t));
+    static const uint8_t junk[] = {0x94, 0xc0, 0xc0, 0xc0};
+    plume_convert_record(&conv, &t, junk, sizeof(junk));
+    assert_int_equal(sink.n, n);
+    assert_int_equal(conv.bad_records, 1);
+    assert_int_equal(conv.records, 4);
+    assert_int_equal(metrics.received, 4);
+
+    plume_convert_free(&conv);
+    plume_pipeline_free(&pipeline);
+}
+
+/* ---- end to end ---- */
 
 /* The received line whose message is `message` (a copy; NULL when none). */
 static char *line_with(const char *text, const char *message)
@@ -151,6 +286,7 @@ static void breadcrumbs_and_scope(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fields_json_exact), /* first: the scope is empty still */
         cmocka_unit_test(breadcrumbs_and_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -268,8 +268,12 @@ static void room_for_waiting_errors(void **state)
     for (uint32_t i = 0; i < c.cap - max; i++)
         add_log(&c, T0 + 1000 + i, PLUME_LEVEL_INFO, "late", NULL, 0);
     expect_stamps(&c, T0 + 6, early, max); /* the error stamped T0 + 6 */
+    assert_int_equal(c.next, 0); /* every slot used once: back to the first */
+    assert_int_equal(c.count, c.cap);
     add_log(&c, T0 + 999999, PLUME_LEVEL_INFO, "one more", NULL, 0);
     expect_stamps(&c, T0 + 6, early + 1, max - 1);
+    assert_int_equal(c.next, 1);
+    assert_int_equal(c.count, c.cap);
     plume_crumbs_free(&c);
 }
 

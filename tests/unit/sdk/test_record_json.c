@@ -4,11 +4,14 @@
  * encoder's: "_"-prefixed keys renamed "user_...", the same escaping and
  * numbers), with the same hint bits, for random records of every field type
  * (strings with escapes, invalid UTF-8, NaN/inf doubles, 32 fields, overlay
- * pairs). Anything a record never holds, a cut map, or a full buffer gives
- * false with the output unchanged. */
+ * pairs); scrubbed, the value of every key that contains a name (any case,
+ * checked here by a plain substring search) is "[Filtered]", for name lists
+ * whose shortest name is 1 or 5 bytes. Anything a record never holds, a cut
+ * map, or a full buffer gives false with the output unchanged. */
 #include "test_support.h"
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "mp.h"
 #include "record.h"
 #include "record_json.h"
+#include "scrub.h"
 
 /* The generic path, as axiom_encode.c writes a "fields" map. */
 static void reference(plume_buf_t *out, const uint8_t *map, size_t len, unsigned *hints)
@@ -33,6 +37,46 @@ static void reference(plume_buf_t *out, const uint8_t *map, size_t len, unsigned
         plume_json_write_escaped(out, k.s, k.len);
         plume_buf_append_str(out, "\":");
         assert_true(plume_json_write_mp(out, &r));
+    }
+}
+
+/* The scrub rule by plain search: some name occurs in the key, any case. */
+static bool naive_match(const char *const *names, size_t nnames, const char *k, size_t kn)
+{
+    for (size_t i = 0; i < nnames; i++) {
+        size_t len = strlen(names[i]);
+        for (size_t at = 0; len && at + len <= kn; at++) {
+            size_t j = 0;
+            while (j < len && tolower((unsigned char)k[at + j]) == tolower((unsigned char)names[i][j]))
+                j++;
+            if (j == len)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The generic path with that rule: a matching key's value skipped and
+ * written as "[Filtered]". */
+static void reference_scrubbed(plume_buf_t *out, const uint8_t *map, size_t len, unsigned *hints,
+                               const char *const *names, size_t nnames)
+{
+    plume_mp_reader_t r;
+    plume_mp_value_t m, k;
+    plume_mp_reader_init(&r, map, len);
+    assert_true(plume_mp_read(&r, &m) && m.type == PLUME_MP_MAP);
+    for (uint32_t i = 0; i < m.count; i++) {
+        assert_true(plume_mp_read(&r, &k) && k.type == PLUME_MP_STR);
+        *hints |= plume_hint_for_key(k.s, k.len);
+        plume_buf_append_str(out, k.len > 0 && k.s[0] == '_' ? ",\"user" : ",\"");
+        plume_json_write_escaped(out, k.s, k.len);
+        plume_buf_append_str(out, "\":");
+        if (naive_match(names, nnames, k.s, k.len)) {
+            assert_true(plume_mp_skip(&r));
+            plume_buf_append_str(out, "\"[Filtered]\"");
+        } else {
+            assert_true(plume_json_write_mp(out, &r));
+        }
     }
 }
 
@@ -128,6 +172,64 @@ static void same_as_generic_path(void **state)
     }
 }
 
+static void scrubbed_same_as_generic_path(void **state)
+{
+    (void)state;
+    static const char *const lists[2][4] = {{"password", "Token", "api_key", "cookie"},
+                                            {"pw", "SECRET", "auth", "x"}};
+    static const char *const keys[] = {"password", "db_PASSWORD", "x-auth-token", "tok", "TOKEN",
+                                       "toke", "user", "pw", "p", "cookies", "_secret", "ms",
+                                       "cents", "my_api_key_2", "api-key", "authorization", ""};
+    char strings[PLUME_MAX_FIELDS][64];
+    for (int list = 0; list < 2; list++) {
+        plume_scrub_t sc;
+        assert_true(plume_scrub_init_names(&sc, lists[list], 4));
+        assert_int_equal(sc.min_len, list == 0 ? 5 : 1);
+        for (int iter = 0; iter < 3000; iter++) {
+            plume_field_t f[PLUME_MAX_FIELDS];
+            size_t n = 1 + next() % PLUME_MAX_FIELDS;
+            for (size_t i = 0; i < n; i++) {
+                const char *key = next() % 3 ? keys[next() % (sizeof(keys) / sizeof(keys[0]))]
+                                             : random_string(strings[i], 12);
+                switch (next() % 4) {
+                case 0:
+                    f[i] = plume_str(key, random_string(strings[(i + 1) % 32], 40));
+                    break;
+                case 1:
+                    f[i] = plume_i64(key, (int64_t)next() - (1 << 30));
+                    break;
+                case 2:
+                    f[i] = plume_f64(key, (double)next() / 8.0);
+                    break;
+                default:
+                    f[i] = plume_bool(key, 1);
+                    break;
+                }
+            }
+            plume_record_lens_t lens;
+            size_t size = plume_record_measure("m", 0, f, n, NULL, &lens);
+            uint8_t *rec = malloc(size);
+            assert_non_null(rec);
+            plume_record_write(rec, 1, PLUME_LEVEL_INFO, "m", f, NULL, &lens);
+            plume_record_view_t v;
+            assert_true(plume_record_read(rec, size, &v));
+            plume_buf_t got, want;
+            plume_buf_init(&got, 0);
+            plume_buf_init(&want, 0);
+            unsigned hg = 0, hw = 0;
+            assert_true(plume_record_json_members_scrub(&got, v.fields, v.fields_len, &hg, &sc));
+            reference_scrubbed(&want, v.fields, v.fields_len, &hw, lists[list], 4);
+            assert_int_equal(hg, hw);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, got.len);
+            plume_buf_free(&got);
+            plume_buf_free(&want);
+            free(rec);
+        }
+        plume_scrub_free(&sc);
+    }
+}
+
 static void refuses_what_a_record_never_holds(void **state)
 {
     (void)state;
@@ -172,6 +274,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_as_generic_path),
+        cmocka_unit_test(scrubbed_same_as_generic_path),
         cmocka_unit_test(refuses_what_a_record_never_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,10 +4,13 @@
  * the msgpack -> JSON walker at any depth (maps in arrays in maps), its
  * identity with plume_json_write_mp() when off, the pairs writer the scope
  * uses, the msgpack copier, and the record fast path (record_json.c) in the
- * same pass as its rendering. */
+ * same pass as its rendering. The matcher (its inline length check and the
+ * scan behind it) agrees with a plain substring search on random keys of
+ * every length around the shortest name's. */
 #include "test_support.h"
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +74,58 @@ static void matcher(void **state)
     assert_true(plume_scrub_init_names(&s, NULL, 0));
     assert_false(plume_scrub_active(&s));
     assert_false(plume_scrub_key(&s, "password", 8));
+    plume_scrub_free(&s);
+}
+
+/* Some name occurs in k[0..n), ignoring ASCII case (the rule, by search). */
+static bool naive_match(const char *const *names, size_t nnames, const char *k, size_t n)
+{
+    for (size_t i = 0; i < nnames; i++) {
+        size_t len = strlen(names[i]);
+        for (size_t at = 0; len && at + len <= n; at++) {
+            size_t j = 0;
+            while (j < len && tolower((unsigned char)k[at + j]) == tolower((unsigned char)names[i][j]))
+                j++;
+            if (j == len)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void matcher_agrees_with_search(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"passwd", "Token", "api_key", "sEcReT", "cookie"};
+    static const char alphabet[] = "tokenpasswdsecretcookieapi_key-_xTAS\0\xff";
+    plume_scrub_t s;
+    assert_true(plume_scrub_init_names(&s, names, 5));
+    assert_int_equal(s.min_len, 5);
+    uint64_t x = 3;
+    char key[16];
+    size_t hits = 0;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = (size_t)(x >> 60); /* 0..15: below, at and above min_len */
+        for (size_t j = 0; j < n; j++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            key[j] = alphabet[(x >> 33) % (sizeof(alphabet) - 1)];
+        }
+        /* most keys get a name, or most of one, somewhere, in mixed case */
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const char *name = names[(x >> 33) % 5];
+        size_t len = strlen(name) - (x >> 40) % 2, at = n ? (x >> 44) % n : 0;
+        for (size_t j = 0; (x >> 48) % 4 && j < len && at + j < n; j++)
+            key[at + j] = (char)((x >> (50 + j % 8)) & 1 ? toupper((unsigned char)name[j])
+                                                          : tolower((unsigned char)name[j]));
+        bool want = naive_match(names, 5, key, n);
+        if (plume_scrub_key(&s, key, n) != want)
+            fail_msg("key '%.*s' (%zu bytes): expected %d", (int)n, key, n, want);
+        if (n >= s.min_len && plume_scrub_key_scan(&s, key, n) != want)
+            fail_msg("scan of '%.*s': expected %d", (int)n, key, want);
+        hits += want;
+    }
+    assert_true(hits > 1000); /* the alphabet makes matches common enough */
     plume_scrub_free(&s);
 }
 
@@ -281,7 +336,8 @@ static void record_fields(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(matcher),         cmocka_unit_test(defaults_from_options),
+        cmocka_unit_test(matcher),         cmocka_unit_test(matcher_agrees_with_search),
+        cmocka_unit_test(defaults_from_options),
         cmocka_unit_test(json_at_depth),   cmocka_unit_test(off_is_identity),
         cmocka_unit_test(members_and_copy), cmocka_unit_test(record_fields),
     };
