@@ -216,7 +216,8 @@ static void submit_deferred(plume_convert_t *c)
 }
 
 /* Keeps an error record until the breadcrumbs before it have been seen. */
-static bool defer(plume_convert_t *c, const plume_thread_t *t, const uint8_t *rec, size_t len)
+static bool defer(plume_convert_t *c, const plume_thread_t *t, const uint8_t *rec, size_t len,
+                  uint64_t crumb_mark)
 {
     plume_buf_t *d = &c->deferred;
     if (len > DEFERRED_MAX - DEFERRED_HEADER)
@@ -236,7 +237,7 @@ static bool defer(plume_convert_t *c, const plume_thread_t *t, const uint8_t *re
     }
     if (c->ndeferred++ == 0) {
         c->deferred_since_ms = plume_mono_ms();
-        c->deferred_crumb_mark = c->crumbs.added;
+        c->deferred_crumb_mark = crumb_mark;
     }
     return true;
 }
@@ -263,9 +264,12 @@ void plume_convert_record(void *ctx, const plume_thread_t *t, const uint8_t *rec
         add_crumb(c, rec, len, &r);
         return;
     }
+    /* The breadcrumbs an error carries are those before its own (when it is
+     * one too): the count it needs kept starts before that. */
+    uint64_t crumb_mark = c->crumbs.added;
     if (c->logs_as_breadcrumbs && r.level >= PLUME_LEVEL_INFO && !r.error)
         add_crumb(c, rec, len, &r); /* a captured error is not a breadcrumb */
-    if (r.level >= PLUME_LEVEL_ERROR && c->crumbs.max && defer(c, t, rec, len))
+    if (r.level >= PLUME_LEVEL_ERROR && c->crumbs.max && defer(c, t, rec, len, crumb_mark))
         return;
     submit(c, t->tid, t->name, &r);
 }

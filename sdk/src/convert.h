@@ -57,7 +57,7 @@ typedef struct plume_convert {
     plume_buf_t deferred;      /* error records waiting: [tid u32][name 16][len u32][bytes] */
     uint32_t ndeferred;
     uint64_t deferred_since_ms;
-    uint64_t deferred_crumb_mark; /* crumbs.added when the oldest waiting error came */
+    uint64_t deferred_crumb_mark; /* crumbs.added before the oldest waiting error came */
     plume_emit_t emit;         /* before_send + submit; its scrub list renders fields */
     bool emit_ready;
     plume_error_map_t error_map; /* in_app prefixes, module-table refreshes */

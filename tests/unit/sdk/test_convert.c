@@ -3,7 +3,8 @@
  * for byte the record's members, thread.id / thread.name (escaped, a
  * 16-byte name without a NUL whole, an empty one left out), the constant
  * release / environment / server_name and the scope, with its hints; a
- * record that does not read back is counted, not submitted. End to end
+ * record that does not read back is counted, not submitted; an error waiting
+ * for breadcrumbs keeps all of its own while newer ones arrive. End to end
  * through the public API and a local Axiom-compatible HTTP server: error
  * events carry the most recent breadcrumbs from every thread (explicit ones
  * and, by default, logs at info and above) in stamp order, and only those
@@ -149,6 +150,75 @@ static void fields_json_exact(void **state)
     plume_pipeline_free(&pipeline);
 }
 
+/* One record (a breadcrumb when crumb) with message msg, stamped now,
+ * straight into the converter. */
+static void put(plume_convert_t *c, plume_level_t level, const char *msg, bool crumb)
+{
+    plume_thread_t t;
+    memset(&t, 0, sizeof(t));
+    t.tid = 1;
+    plume_record_extra_t x = {.breadcrumb = true, .category = "nav"};
+    plume_record_lens_t lens;
+    size_t size = plume_record_measure(msg, 0, NULL, 0, crumb ? &x : NULL, &lens);
+    uint8_t *rec = malloc(size);
+    assert_non_null(rec);
+    plume_record_write(rec, plume_clock_stamp(), level, msg, NULL, crumb ? &x : NULL, &lens);
+    plume_convert_record(c, &t, rec, size);
+    free(rec);
+}
+
+/* An error waits (deferred) for breadcrumbs from other threads; meanwhile
+ * newer breadcrumbs must not push out the ones it carries. With 7 kept and
+ * room for 64 more, the error logged after c0..c6 (each also a breadcrumb,
+ * as is the error itself) still carries all seven after 64 newer
+ * breadcrumbs arrive before it is sent. */
+static void deferred_error_keeps_its_breadcrumbs(void **state)
+{
+    (void)state;
+    plume_sdk_process_init();
+    plume_options_t *o = plume_options_new();
+    assert_non_null(o);
+    assert_int_equal(plume_options_set_max_breadcrumbs(o, 7), PLUME_OK);
+    plume_metrics_t metrics;
+    memset(&metrics, 0, sizeof(metrics));
+    plume_pipeline_t pipeline;
+    plume_pipeline_init(&pipeline);
+    static plume_keep_sink_t sink;
+    plume_keep_sink_init(&sink);
+    assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
+    plume_convert_t conv;
+    char err[64];
+    assert_true(plume_convert_init(&conv, o, &pipeline, &metrics, err, sizeof(err)));
+    plume_options_free(o);
+
+    char msg[16];
+    for (int i = 0; i < 7; i++) {
+        snprintf(msg, sizeof(msg), "c%d", i);
+        put(&conv, PLUME_LEVEL_INFO, msg, false);
+    }
+    put(&conv, PLUME_LEVEL_ERROR, "boom", false);
+    size_t before = sink.n;
+    for (int i = 0; i < 64; i++)
+        put(&conv, PLUME_LEVEL_INFO, "newer", true);
+    plume_convert_pass_done(&conv, true, false);
+    assert_int_equal(sink.n, before + 1); /* the error, sent at the last */
+    plume_event_view_t v;
+    plume_keep_sink_event(&sink, before, &v);
+    assert_int_equal(v.level, PLUME_LEVEL_ERROR);
+    char *json = malloc(v.fields_json_len + 1);
+    assert_non_null(json);
+    memcpy(json, v.fields_json, v.fields_json_len);
+    json[v.fields_json_len] = '\0';
+    for (int i = 0; i < 7; i++) {
+        snprintf(msg, sizeof(msg), "\"c%d\"", i);
+        assert_non_null(strstr(json, msg));
+    }
+    assert_null(strstr(json, "newer"));
+    free(json);
+    plume_convert_free(&conv);
+    plume_pipeline_free(&pipeline);
+}
+
 /* ---- end to end ---- */
 
 /* The received line whose message is `message` (a copy; NULL when none). */
@@ -287,6 +357,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fields_json_exact), /* first: the scope is empty still */
+        cmocka_unit_test(deferred_error_keeps_its_breadcrumbs),
         cmocka_unit_test(breadcrumbs_and_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
