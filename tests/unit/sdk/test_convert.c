@@ -32,6 +32,32 @@
 
 /* ---- the convert stage alone ---- */
 
+/* A converter feeding a sink that keeps every event. */
+typedef struct fixture {
+    plume_metrics_t metrics;
+    plume_pipeline_t pipeline;
+    plume_keep_sink_t sink;
+    plume_convert_t conv;
+} fixture_t;
+
+/* Starts f's converter with options o (freed here). */
+static void fixture_start(fixture_t *f, plume_options_t *o)
+{
+    memset(&f->metrics, 0, sizeof(f->metrics));
+    plume_pipeline_init(&f->pipeline);
+    plume_keep_sink_init(&f->sink);
+    assert_true(plume_pipeline_add_sink(&f->pipeline, &f->sink.base));
+    char err[64];
+    assert_true(plume_convert_init(&f->conv, o, &f->pipeline, &f->metrics, err, sizeof(err)));
+    plume_options_free(o);
+}
+
+static void fixture_stop(fixture_t *f)
+{
+    plume_convert_free(&f->conv);
+    plume_pipeline_free(&f->pipeline);
+}
+
 /* Converts one record of `fields` logged at `level` by thread (tid, name)
  * and returns the submitted event's fields_json (static buffer), or NULL
  * when nothing was submitted. */
@@ -78,17 +104,10 @@ static void fields_json_exact(void **state)
     assert_int_equal(plume_options_set_release(o, "r\"1"), PLUME_OK);
     assert_int_equal(plume_options_set_environment(o, "prod"), PLUME_OK);
     assert_int_equal(plume_options_set_server_name(o, "h\x01\xc3\xa9"), PLUME_OK);
-    plume_metrics_t metrics;
-    memset(&metrics, 0, sizeof(metrics));
-    plume_pipeline_t pipeline;
-    plume_pipeline_init(&pipeline);
-    static plume_keep_sink_t sink;
-    plume_keep_sink_init(&sink);
-    assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
-    plume_convert_t conv;
-    char err[64];
-    assert_true(plume_convert_init(&conv, o, &pipeline, &metrics, err, sizeof(err)));
-    plume_options_free(o);
+    static fixture_t fx;
+    fixture_start(&fx, o);
+    plume_convert_t *const conv = &fx.conv;
+    plume_keep_sink_t *const sink = &fx.sink;
 
     const char *constant = ",\"release\":\"r\\\"1\",\"environment\":\"prod\","
                            "\"server_name\":\"h\\u0001\xc3\xa9\"";
@@ -98,7 +117,7 @@ static void fields_json_exact(void **state)
                          plume_f64("ms", 127.875),    plume_bool("_x", 1),
                          plume_str("password", "p"),  plume_str("msg", NULL),
                          plume_u64("big", UINT64_MAX), plume_str("long", "0123456789abcdef0123\"")};
-    const char *json = convert_one(&conv, &sink, 77, "w\"orker\xc3\xa9\x01\0\0\0\0\0\0\0",
+    const char *json = convert_one(conv, sink, 77, "w\"orker\xc3\xa9\x01\0\0\0\0\0\0\0",
                                    PLUME_LEVEL_INFO, f, 8, &hints);
     snprintf(want, sizeof(want),
              "{\"user\":\"u-1001\",\"cents\":-42,\"ms\":127.875,\"user_x\":true,"
@@ -111,7 +130,7 @@ static void fields_json_exact(void **state)
     assert_int_equal(hints, PLUME_HINT_MESSAGE);
 
     /* a name of 16 bytes has no NUL: all of it; an empty one is left out */
-    json = convert_one(&conv, &sink, 4294967295u, "abcdefghijklmnop", PLUME_LEVEL_WARN, f, 1,
+    json = convert_one(conv, sink, 4294967295u, "abcdefghijklmnop", PLUME_LEVEL_WARN, f, 1,
                        &hints);
     snprintf(want, sizeof(want),
              "{\"user\":\"u-1001\",\"thread.id\":4294967295,"
@@ -120,14 +139,14 @@ static void fields_json_exact(void **state)
     assert_string_equal(json, want);
     assert_int_equal(hints, 0);
     char empty[16] = "";
-    json = convert_one(&conv, &sink, 0, empty, PLUME_LEVEL_INFO, NULL, 0, &hints);
+    json = convert_one(conv, sink, 0, empty, PLUME_LEVEL_INFO, NULL, 0, &hints);
     snprintf(want, sizeof(want), "{\"thread.id\":0%s}", constant);
     assert_string_equal(json, want);
 
     /* the scope current at the record's stamp follows the constant members */
     assert_int_equal(plume_set_tag("region", "e\"u"), PLUME_OK);
     char tname[16] = "t";
-    json = convert_one(&conv, &sink, 5, tname, PLUME_LEVEL_INFO, f + 2, 1, &hints);
+    json = convert_one(conv, sink, 5, tname, PLUME_LEVEL_INFO, f + 2, 1, &hints);
     snprintf(want, sizeof(want),
              "{\"ms\":127.875,\"thread.id\":5,\"thread.name\":\"t\"%s,"
              "\"tags\":{\"region\":\"e\\\"u\"}}",
@@ -136,18 +155,17 @@ static void fields_json_exact(void **state)
     assert_int_equal(plume_set_tag("region", NULL), PLUME_OK);
 
     /* a record that does not read back: counted, nothing submitted */
-    size_t n = sink.n;
+    size_t n = sink->n;
     plume_thread_t t;
     memset(&t, 0, sizeof(t));
     static const uint8_t junk[] = {0x94, 0xc0, 0xc0, 0xc0};
-    plume_convert_record(&conv, &t, junk, sizeof(junk));
-    assert_int_equal(sink.n, n);
-    assert_int_equal(conv.bad_records, 1);
-    assert_int_equal(conv.records, 4);
-    assert_int_equal(metrics.received, 4);
+    plume_convert_record(conv, &t, junk, sizeof(junk));
+    assert_int_equal(sink->n, n);
+    assert_int_equal(conv->bad_records, 1);
+    assert_int_equal(conv->records, 4);
+    assert_int_equal(fx.metrics.received, 4);
 
-    plume_convert_free(&conv);
-    plume_pipeline_free(&pipeline);
+    fixture_stop(&fx);
 }
 
 /* One record (a breadcrumb when crumb) with message msg, stamped now,
@@ -179,31 +197,24 @@ static void deferred_error_keeps_its_breadcrumbs(void **state)
     plume_options_t *o = plume_options_new();
     assert_non_null(o);
     assert_int_equal(plume_options_set_max_breadcrumbs(o, 7), PLUME_OK);
-    plume_metrics_t metrics;
-    memset(&metrics, 0, sizeof(metrics));
-    plume_pipeline_t pipeline;
-    plume_pipeline_init(&pipeline);
-    static plume_keep_sink_t sink;
-    plume_keep_sink_init(&sink);
-    assert_true(plume_pipeline_add_sink(&pipeline, &sink.base));
-    plume_convert_t conv;
-    char err[64];
-    assert_true(plume_convert_init(&conv, o, &pipeline, &metrics, err, sizeof(err)));
-    plume_options_free(o);
+    static fixture_t fx;
+    fixture_start(&fx, o);
+    plume_convert_t *const conv = &fx.conv;
+    plume_keep_sink_t *const sink = &fx.sink;
 
     char msg[16];
     for (int i = 0; i < 7; i++) {
         snprintf(msg, sizeof(msg), "c%d", i);
-        put(&conv, PLUME_LEVEL_INFO, msg, false);
+        put(conv, PLUME_LEVEL_INFO, msg, false);
     }
-    put(&conv, PLUME_LEVEL_ERROR, "boom", false);
-    size_t before = sink.n;
+    put(conv, PLUME_LEVEL_ERROR, "boom", false);
+    size_t before = sink->n;
     for (int i = 0; i < 64; i++)
-        put(&conv, PLUME_LEVEL_INFO, "newer", true);
-    plume_convert_pass_done(&conv, true, false);
-    assert_int_equal(sink.n, before + 1); /* the error, sent at the last */
+        put(conv, PLUME_LEVEL_INFO, "newer", true);
+    plume_convert_pass_done(conv, true, false);
+    assert_int_equal(sink->n, before + 1); /* the error, sent at the last */
     plume_event_view_t v;
-    plume_keep_sink_event(&sink, before, &v);
+    plume_keep_sink_event(sink, before, &v);
     assert_int_equal(v.level, PLUME_LEVEL_ERROR);
     char *json = malloc(v.fields_json_len + 1);
     assert_non_null(json);
@@ -215,8 +226,7 @@ static void deferred_error_keeps_its_breadcrumbs(void **state)
     }
     assert_null(strstr(json, "newer"));
     free(json);
-    plume_convert_free(&conv);
-    plume_pipeline_free(&pipeline);
+    fixture_stop(&fx);
 }
 
 /* ---- end to end ---- */

@@ -325,15 +325,23 @@ static void assert_first_str(const seen_t *s, size_t i, const char *key, const c
     assert_memory_equal(x.s, want, x.len);
 }
 
+/* Empties the rings (earlier tests' records), clears *s and starts the
+ * SDK's log calls (without a worker: the test drains). */
+static void start_running(seen_t *s)
+{
+    plume_clock_init();
+    memset(s, 0, sizeof(*s));
+    while (plume_drain(on_record, s, 0) > 0) {
+    }
+    memset(s, 0, sizeof(*s));
+    plume_sdk_set_running(true, 64 * 1024, PLUME_LEVEL_TRACE, 1.0);
+}
+
 static void log_calls_through_the_drain(void **state)
 {
     (void)state;
-    plume_clock_init();
-    seen_t s = {0};
-    while (plume_drain(on_record, &s, 0) > 0) {
-    }
-    memset(&s, 0, sizeof(s));
-    plume_sdk_set_running(true, 64 * 1024, PLUME_LEVEL_TRACE, 1.0);
+    seen_t s;
+    start_running(&s);
     static plume_site_t site, crumb_site;
     char user[8];
     static char other_key[] = "user";
@@ -412,12 +420,8 @@ static uint8_t first_record_byte(void)
 static void macros_learn_literal_sites(void **state)
 {
     (void)state;
-    plume_clock_init();
-    seen_t s = {0};
-    while (plume_drain(on_record, &s, 0) > 0) {
-    }
-    memset(&s, 0, sizeof(s));
-    plume_sdk_set_running(true, 64 * 1024, PLUME_LEVEL_TRACE, 1.0);
+    seen_t s;
+    start_running(&s);
     PLUME_INFO("literal", plume_i64("k", 1), plume_str("s", "v"));
 #if defined(__clang__) || defined(__OPTIMIZE__)
     assert_int_equal(first_record_byte(), PLUME_SITE_TAG);
