@@ -9,10 +9,11 @@
  * the object's members are copied as they are, between "_time" and the
  * system keys, and the collector's "hints" are the suppression bits. Two
  * cases are converted to msgpack and written like "fields" instead: text
- * with a raw LF (it would split the NDJSON line) and, for the plain flavour
- * that may end up on a terminal, text holding characters json_write.c
- * escapes for terminal safety (DEL, C1 controls, U+2028/2029, bidi
- * overrides). */
+ * with a raw LF (it would split the NDJSON line; not looked for when the
+ * view's producer vouches there is none, fields_json_one_line) and, for the
+ * plain flavour that may end up on a terminal, text holding characters
+ * json_write.c escapes for terminal safety (DEL, C1 controls, U+2028/2029,
+ * bidi overrides). */
 #include "axiom_encode.h"
 
 #include <string.h>
@@ -104,7 +105,8 @@ static bool write_fields_json(plume_buf_t *out, const plume_event_view_t *ev, bo
 {
     const char *s = ev->fields_json;
     size_t n = ev->fields_json_len;
-    if (memchr(s, '\n', n) || (!axiom && has_terminal_unsafe(s, n)))
+    bool lf = !ev->fields_json_one_line && memchr(s, '\n', n);
+    if (lf || (!axiom && has_terminal_unsafe(s, n)))
         return write_fields_json_converted(out, s, n, seen);
     const char *in = s + 1, *in_end = s + n - 1;
     const char *q = in;
@@ -139,18 +141,24 @@ static bool encode(plume_buf_t *out, const plume_event_view_t *ev, bool axiom)
     bool was_failed = out->failed;
     out->failed = false;
 
-    char ts[PLUME_TIME_FORMAT_MAX];
-    size_t tn = plume_time_format_rfc3339(ev->time_ns, ts);
-    APPEND_LIT(out, "{\"_time\":\"");
-    plume_buf_append(out, ts, tn);
-    plume_buf_append_byte(out, '"');
+    /* {"_time":"<30 characters>", formatted in place: the formatter writes
+     * its NUL after the 30 characters, where the '"' then goes. */
+    static const char time_key[] = "{\"_time\":\"";
+    const size_t key_len = sizeof(time_key) - 1;
+    if (plume_buf_reserve(out, key_len + PLUME_TIME_FORMAT_MAX)) {
+        char *p = (char *)out->data + out->len;
+        memcpy(p, time_key, key_len);
+        size_t tn = plume_time_format_rfc3339(ev->time_ns, p + key_len);
+        p[key_len + tn] = '"';
+        out->len += key_len + tn + 1;
+    }
 
     unsigned seen = ev->hints;
     bool ok = ev->fields_json ? write_fields_json(out, ev, axiom, &seen)
               : !ev->fields || write_fields(out, ev->fields, ev->fields_len, &seen);
     if (ok) {
-        const char *level = plume_level_name(ev->level);
-        if (level && !(seen & PLUME_HINT_LEVEL)) {
+        const char *level = seen & PLUME_HINT_LEVEL ? NULL : plume_level_name(ev->level);
+        if (level) {
             APPEND_LIT(out, ",\"level\":\"");
             plume_buf_append_str(out, level);
             plume_buf_append_byte(out, '"');

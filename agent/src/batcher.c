@@ -36,13 +36,6 @@ void plume_batcher_free(plume_batcher_t *b)
     plume_buf_free(&b->spill);
 }
 
-plume_buf_t *plume_batcher_begin(plume_batcher_t *b)
-{
-    b->mark = b->body.len;
-    b->body.failed = false;
-    return &b->body;
-}
-
 void plume_batcher_seal(plume_batcher_t *b)
 {
     if (b->age_timer)
@@ -54,7 +47,7 @@ void plume_batcher_seal(plume_batcher_t *b)
     b->count = 0;
 }
 
-bool plume_batcher_commit(plume_batcher_t *b, bool ok)
+bool plume_batcher_commit_slow(plume_batcher_t *b, bool ok)
 {
     /* An event past max_event_bytes is refused as well: should it not fit in
      * this batch, it could not be moved to the next one (spill holds one event

@@ -45,10 +45,33 @@ bool plume_batcher_init(plume_batcher_t *b, plume_loop_t *loop, const plume_batc
                         size_t max_event_bytes, plume_batch_seal_cb cb, void *arg);
 void plume_batcher_free(plume_batcher_t *b);
 /* Returns the buffer to append one encoded event to. */
-plume_buf_t *plume_batcher_begin(plume_batcher_t *b);
+static inline plume_buf_t *plume_batcher_begin(plume_batcher_t *b)
+{
+    b->mark = b->body.len;
+    b->body.failed = false;
+    return &b->body;
+}
+
+/* plume_batcher_commit() in full: discards, spills, starts the age timer and
+ * seals. */
+bool plume_batcher_commit_slow(plume_batcher_t *b, bool ok);
+
 /* Accepts the event appended since begin (ok=false: discard it, e.g. encoding
- * failed). May seal batches. Returns false if the event was discarded. */
-bool plume_batcher_commit(plume_batcher_t *b, bool ok);
+ * failed). May seal batches. Returns false if the event was discarded.
+ * Inline for the usual event, which only adds to an open batch that it
+ * leaves below both limits (no timer to start, nothing to seal); every other
+ * case is plume_batcher_commit_slow(), with the same result. */
+static inline bool plume_batcher_commit(plume_batcher_t *b, bool ok)
+{
+    size_t len = b->body.len;
+    if (__builtin_expect(ok && !b->body.failed && len - b->mark <= b->spill.max && b->count > 0 &&
+                             len < b->limits.max_bytes && b->count + 1 < b->limits.max_events,
+                         1)) {
+        b->count++;
+        return true;
+    }
+    return plume_batcher_commit_slow(b, ok);
+}
 /* Seals the open batch now, if it has events. */
 void plume_batcher_seal(plume_batcher_t *b);
 static inline uint32_t plume_batcher_count(const plume_batcher_t *b) { return b->count; }

@@ -81,6 +81,11 @@ typedef struct plume_event_view {
     size_t fields_len;
     const char *fields_json; /* JSON object text, or NULL (never both) */
     size_t fields_json_len;
+    /* Set only by a producer that knows fields_json holds no LF byte (the
+     * stdin collector: it is part of one input line); the NDJSON encoders
+     * then skip their own check for one. plume_event_view() never sets it
+     * and plume_event_write() does not store it. */
+    bool fields_json_one_line;
     unsigned hints;          /* PLUME_HINT_* bits (0 when absent) */
     bool truncated;
     const char *parse_error;

@@ -220,4 +220,9 @@ bool plume_json_scan_fast(const char *s, size_t n, const plume_json_opts_t *opts
 extern _Thread_local unsigned long plume_json_scan_fast_gave_up;
 #endif
 
+/* Tests and benchmarks only: true makes the fast path classify lines with
+ * SSE2 even where AVX2 is available, so that both classifiers can be
+ * compared on the same input (process-wide, not thread-safe). */
+void plume_json_scan_fast_force_sse2(bool on);
+
 #endif

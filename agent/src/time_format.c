@@ -24,14 +24,10 @@ static void put2(char *p, unsigned v)
     p[1] = (char)('0' + v % 10);
 }
 
-/* Writes the 19-character date and time of `sec`, which must lie within
- * MIN_SEC..MAX_SEC (so the year has four digits). */
-static void format_seconds(int64_t sec, char out[19])
+/* Formats `sec` (within MIN_SEC..MAX_SEC, so the year has four digits)
+ * into the cache. */
+static __attribute__((noinline)) void fill_cache(int64_t sec)
 {
-    if (cache.valid && cache.sec == sec) {
-        memcpy(out, cache.text, 19);
-        return;
-    }
     int64_t days = sec / 86400;
     int64_t rem = sec % 86400;
     if (rem < 0) {
@@ -64,12 +60,43 @@ static void format_seconds(int64_t sec, char out[19])
     put2(p + 17, (unsigned)(rem % 60));
     cache.sec = sec;
     cache.valid = true;
+}
+
+/* Writes the 19-character date and time of `sec`, which must lie within
+ * MIN_SEC..MAX_SEC: from the cache, filled first when it holds another
+ * second. */
+static inline void format_seconds(int64_t sec, char out[19])
+{
+    if (__builtin_expect(!cache.valid || cache.sec != sec, 0))
+        fill_cache(sec);
     memcpy(out, cache.text, 19);
 }
 
-/* Writes `digits` decimal digits of `v` (zero-padded) at `p`. */
+/* "00" to "99": two digits per table look-up. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static inline void put_pair(char *p, uint32_t v)
+{
+    memcpy(p, digit_pairs + 2 * v, 2);
+}
+
+/* Writes `digits` (3 or 9) decimal digits of `v` (zero-padded; v below
+ * 10^digits) at `p`: a first digit, then pairs (divisions by constants,
+ * which the compiler turns into multiplications). */
 static void put_fraction(char *p, uint32_t v, int digits)
 {
+    if (digits == 9) {
+        uint32_t low8 = v % 100000000u, hi4 = low8 / 10000u, lo4 = low8 % 10000u;
+        p[0] = (char)('0' + v / 100000000u);
+        put_pair(p + 1, hi4 / 100u);
+        put_pair(p + 3, hi4 % 100u);
+        put_pair(p + 5, lo4 / 100u);
+        put_pair(p + 7, lo4 % 100u);
+        return;
+    }
     for (int i = digits - 1; i >= 0; i--) {
         p[i] = (char)('0' + v % 10);
         v /= 10;

@@ -109,53 +109,12 @@ static int classify(const char *k, size_t n, int *rank)
     return classify_hint(k, n, rank, &ignored);
 }
 
-/* The last RFC 3339 time parsed, by its "YYYY-MM-DDTHH:MM:SS" head and the
- * zone text after the fraction: log lines come in time order, so most share
- * both with the line before and only the fraction differs. Per thread. */
-typedef struct time_cache {
-    bool valid;
-    uint8_t tail_len;
-    char head[19];
-    char tail[8];
-    uint64_t base_ns; /* the time with a zero fraction */
-} time_cache_t;
-
-static _Thread_local time_cache_t tcache;
-
-/* plume_time_parse_rfc3339() with the cache: same result for every input.
- * A string whose head and zone match the cached ones is valid exactly when
- * its fraction is (one or more digits, or none with no '.'), since the
- * parser checks each part on its own; only the final addition can differ. */
-static bool parse_rfc3339_cached(const char *s, size_t n, uint64_t *ns)
+/* A load of 4 bytes in host order (any alignment). */
+static inline uint32_t load4(const char *p)
 {
-    if (n < 20)
-        return plume_time_parse_rfc3339(s, n, ns);
-    size_t i = 19;
-    uint64_t frac = 0;
-    bool frac_ok = true;
-    if (s[19] == '.' || s[19] == ',') {
-        int nd = 0;
-        for (i = 20; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++)
-            if (nd < 9)
-                frac = frac * 10 + (uint64_t)(s[i] - '0');
-        frac_ok = nd > 0;
-        for (; nd < 9; nd++)
-            frac *= 10;
-    }
-    size_t tail_len = n - i;
-    if (frac_ok && tcache.valid && tail_len == tcache.tail_len &&
-        memcmp(s, tcache.head, 19) == 0 && memcmp(s + i, tcache.tail, tail_len) == 0)
-        return !__builtin_add_overflow(tcache.base_ns, frac, ns);
-    if (!plume_time_parse_rfc3339(s, n, ns))
-        return false;
-    if (frac_ok && tail_len <= sizeof(tcache.tail) && *ns >= frac) {
-        tcache.valid = true;
-        tcache.tail_len = (uint8_t)tail_len;
-        memcpy(tcache.head, s, 19);
-        memcpy(tcache.tail, s + i, tail_len);
-        tcache.base_ns = *ns - frac;
-    }
-    return true;
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
 }
 
 /* Time from a member value: RFC 3339 or numeric text, or an epoch number
@@ -165,7 +124,7 @@ static bool time_from_value(const plume_mp_value_t *v, const char *raw, size_t r
 {
     switch (v->type) {
     case PLUME_MP_STR:
-        return parse_rfc3339_cached(v->s, v->len, ns) ||
+        return plume_time_parse_rfc3339_cached(v->s, v->len, ns) ||
                plume_time_from_epoch_str(v->s, v->len, ns);
     case PLUME_MP_UINT:
         return v->u <= INT64_MAX && plume_time_from_epoch_int((int64_t)v->u, ns);
@@ -177,19 +136,38 @@ static bool time_from_value(const plume_mp_value_t *v, const char *raw, size_t r
     }
 }
 
-/* Level from a member value: text via plume_level_parse(); numbers 10..60 in
+/* Level from text: the six canonical lower-case names by two loads and
+ * compares, everything else through plume_level_parse() (which gives the
+ * same answer for those six). */
+static inline plume_level_t level_from_text(const char *s, size_t n)
+{
+    if (n == 4) {
+        uint32_t w = load4(s);
+        if (w == load4("info"))
+            return PLUME_LEVEL_INFO;
+        if (w == load4("warn"))
+            return PLUME_LEVEL_WARN;
+    } else if (n == 5) {
+        uint32_t w = load4(s);
+        char c = s[4];
+        if (w == load4("debu") && c == 'g')
+            return PLUME_LEVEL_DEBUG;
+        if (w == load4("erro") && c == 'r')
+            return PLUME_LEVEL_ERROR;
+        if (w == load4("trac") && c == 'e')
+            return PLUME_LEVEL_TRACE;
+        if (w == load4("fata") && c == 'l')
+            return PLUME_LEVEL_FATAL;
+    }
+    return plume_level_parse(s, n);
+}
+
+/* Level from a member value: text via level_from_text(); numbers 10..60 in
  * steps of 10 are pino/bunyan levels, other small numbers syslog severities. */
 static plume_level_t level_from_value(const plume_mp_value_t *v)
 {
-    if (v->type == PLUME_MP_STR) {
-        /* the usual lower-case names first, without the table walk */
-        static const char *const names[] = {"trace", "debug", "info", "warn", "error", "fatal"};
-        for (int i = 0; i < 6; i++)
-            if (v->len >= 4 && v->len <= 5 && v->s[0] == names[i][0] &&
-                memcmp(v->s, names[i], v->len) == 0 && names[i][v->len] == '\0')
-                return (plume_level_t)(PLUME_LEVEL_TRACE + i);
-        return plume_level_parse(v->s, v->len);
-    }
+    if (v->type == PLUME_MP_STR)
+        return level_from_text(v->s, v->len);
     if (v->type != PLUME_MP_UINT)
         return PLUME_LEVEL_NONE;
     if (v->u >= 10 && v->u <= 60 && v->u % 10 == 0)
@@ -369,13 +347,44 @@ static bool span_value(const plume_json_span_t *m, span_buf_t *sb, plume_mp_valu
     return plume_mp_read(&r, v);
 }
 
-/* The scan callback: stops at a '_' key (the line then takes the msgpack
- * path), collects the hint bits, and notes time, level and message with the
- * same names, ranks and value rules as note_member(). */
-static bool on_span(void *ctx, const plume_json_span_t *m)
+/* on_special() for a time or level member whose value is not a string
+ * without escapes: a number, or a string with escapes, read as the msgpack
+ * path would see it (span_value). */
+static __attribute__((noinline)) void special_value(fast_t *fs, const plume_json_span_t *m,
+                                                    int kind, int rank)
 {
-    fast_t *fs = ctx;
-    if (m->key_len > 0 && m->key[0] == '_')
+    /* only strings and numbers can give a time or a level */
+    char c = m->raw[0];
+    if (c != '"' && c != '-' && (c < '0' || c > '9'))
+        return;
+    span_buf_t sb;
+    plume_mp_value_t v;
+    if (!span_value(m, &sb, &v))
+        return;
+    if (kind == KIND_TIME) {
+        uint64_t ns;
+        if (time_from_value(&v, m->raw, m->raw_len, &ns)) {
+            fs->time_rank = rank;
+            fs->time_ns = ns;
+        }
+    } else {
+        plume_level_t l = level_from_value(&v);
+        if (l != PLUME_LEVEL_NONE) {
+            fs->level_rank = rank;
+            fs->level = l;
+        }
+    }
+    free(sb.heap);
+}
+
+/* on_span() for a member whose name may matter (see special_names): stops
+ * at a '_' key (the line then takes the msgpack path), collects the hint
+ * bits, and notes time, level and message with the same names, ranks and
+ * value rules as note_member(). Out of line, so that on_span() stays a leaf
+ * without a stack frame. */
+static __attribute__((noinline)) bool on_special(fast_t *fs, const plume_json_span_t *m)
+{
+    if (m->key[0] == '_')
         return false;
     int rank = 0;
     int kind = classify_hint(m->key, m->key_len, &rank, &fs->hints);
@@ -395,28 +404,63 @@ static bool on_span(void *ctx, const plume_json_span_t *m)
         }
         return true;
     }
-    /* only strings and numbers can give a time or a level */
-    if (c != '"' && c != '-' && (c < '0' || c > '9'))
-        return true;
-    span_buf_t sb;
-    plume_mp_value_t v;
-    if (!span_value(m, &sb, &v))
-        return true;
-    if (kind == KIND_TIME) {
-        uint64_t ns;
-        if (time_from_value(&v, m->raw, m->raw_len, &ns)) {
-            fs->time_rank = rank;
-            fs->time_ns = ns;
+    if (c == '"' && !m->raw_escaped) {
+        /* the usual case, read in place: what span_value() would give */
+        const char *t = m->raw + 1;
+        size_t tn = m->raw_len - 2;
+        if (kind == KIND_TIME) {
+            uint64_t ns;
+            if (plume_time_parse_rfc3339_cached(t, tn, &ns) ||
+                plume_time_from_epoch_str(t, tn, &ns)) {
+                fs->time_rank = rank;
+                fs->time_ns = ns;
+            }
+        } else {
+            plume_level_t l = level_from_text(t, tn);
+            if (l != PLUME_LEVEL_NONE) {
+                fs->level_rank = rank;
+                fs->level = l;
+            }
         }
-    } else {
-        plume_level_t l = level_from_value(&v);
-        if (l != PLUME_LEVEL_NONE) {
-            fs->level_rank = rank;
-            fs->level = l;
-        }
+        return true;
     }
-    free(sb.heap);
+    special_value(fs, m, kind, rank);
     return true;
+}
+
+/* For each name length 1..11, bit (c & 63) is set when a name of that length
+ * starting with byte c may matter to on_special(): '_' (any length), and the
+ * first letters of the names classify_hint() knows. Other bytes that share
+ * the low six bits only cost a visit to on_special(), which decides. */
+#define NAME_BIT(c) (1ull << ((c) & 63))
+static const uint64_t special_names[12] = {
+    [1] = NAME_BIT('_'),
+    [2] = NAME_BIT('_') | NAME_BIT('t'),                 /* ts */
+    [3] = NAME_BIT('_') | NAME_BIT('m') | NAME_BIT('l'), /* msg, lvl */
+    [4] = NAME_BIT('_') | NAME_BIT('t'),                 /* time */
+    [5] = NAME_BIT('_') | NAME_BIT('l'),                 /* level, _time */
+    [6] = NAME_BIT('_') | NAME_BIT('o'),                 /* origin */
+    [7] = NAME_BIT('_') | NAME_BIT('m'),                 /* message */
+    [8] = NAME_BIT('_') | NAME_BIT('s'),                 /* severity */
+    [9] = NAME_BIT('_') | NAME_BIT('t'),                 /* timestamp, truncated */
+    [10] = NAME_BIT('_'),
+    [11] = NAME_BIT('_') | NAME_BIT('p'),                /* parse_error */
+};
+#undef NAME_BIT
+
+/* The scan callback, called for every top-level member of every pass-through
+ * line: most names cannot matter, and are passed over after one table
+ * look-up on their length and first byte; the others go to on_special(). */
+static bool on_span(void *ctx, const plume_json_span_t *m)
+{
+    size_t n = m->key_len;
+    if (n - 1 < 11) {
+        if (__builtin_expect(!((special_names[n] >> ((uint8_t)m->key[0] & 63)) & 1), 1))
+            return true;
+    } else if (n == 0 || m->key[0] != '_') {
+        return true;
+    }
+    return on_special(ctx, m);
 }
 
 /* The message from a JSON string member (raw: its text with quotes): the
@@ -447,9 +491,9 @@ static bool message_from_json(const char *raw, size_t raw_len, bool escaped, plu
  * (with the same message as the msgpack path would give) when it is not JSON
  * (or, with check_utf8, not UTF-8). Touches msgbuf only when it returns DONE
  * or OVERFLOW. */
-static outcome_t json_fast_view(const char *line, size_t n, bool check_utf8, const char *origin,
-                                uint64_t recv_ns, plume_buf_t *msgbuf, plume_event_view_t *ev,
-                                char *perr, size_t perr_size)
+static inline __attribute__((always_inline)) outcome_t
+json_fast_view(const char *line, size_t n, bool check_utf8, const char *origin, uint64_t recv_ns,
+               plume_buf_t *msgbuf, plume_event_view_t *ev, char *perr, size_t perr_size)
 {
     fast_t fs = {.time_rank = NO_RANK, .level_rank = NO_RANK, .msg_rank = NO_RANK};
     plume_json_opts_t opts = {.max_depth = PLUME_LINE_JSON_MAX_DEPTH, .assume_utf8 = !check_utf8};
@@ -463,16 +507,15 @@ static outcome_t json_fast_view(const char *line, size_t n, bool check_utf8, con
     }
     if (info.flags)
         return SLOW;
-    memset(ev, 0, sizeof(*ev));
-    ev->time_ns = fs.time_rank != NO_RANK ? fs.time_ns : recv_ns;
-    ev->level = fs.level_rank != NO_RANK ? fs.level : PLUME_LEVEL_NONE;
-    if (origin) {
-        ev->origin = origin;
-        ev->origin_len = strlen(origin);
-    }
-    ev->hints = fs.hints;
-    ev->fields_json = line + info.obj_off;
-    ev->fields_json_len = info.obj_len;
+    *ev = (plume_event_view_t){
+        .time_ns = fs.time_rank != NO_RANK ? fs.time_ns : recv_ns,
+        .level = fs.level_rank != NO_RANK ? fs.level : PLUME_LEVEL_NONE,
+        .origin = origin,
+        .origin_len = origin ? strlen(origin) : 0,
+        .hints = fs.hints,
+        .fields_json = line + info.obj_off,
+        .fields_json_len = info.obj_len,
+    };
     if (fs.msg_rank != NO_RANK && !message_from_json(fs.msg_raw, fs.msg_raw_len, fs.msg_escaped,
                                                      msgbuf, &ev->message, &ev->message_len))
         return OVERFLOW;
@@ -582,41 +625,32 @@ static bool starts_with_brace(const char *s, size_t n)
     return i < n && s[i] == '{';
 }
 
+/* Room for a parse error message. */
+#define PERR_SIZE 160
+
 /* How line_to() left the event. */
 typedef enum { LINE_FAILED, LINE_WRITTEN, LINE_VIEWED } line_result_t;
 
-/* The shared core of plume_line_to_view() and plume_line_to_event(): a
- * pass-through line is only viewed (*ev; msgbuf gets a decoded message),
- * every other line is written to out. */
-static line_result_t line_to(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
-                             uint64_t recv_ns, const char *origin, plume_buf_t *out,
-                             plume_buf_t *msgbuf, plume_buf_t *scratch, plume_line_stats_t *stats,
-                             plume_event_view_t *ev)
+/* Whether line_to() begins with the pass-through attempt. */
+static inline bool pass_through_first(const char *line, size_t n, bool truncated,
+                                      plume_line_format_t fmt)
+{
+    return !truncated && !force_slow_path &&
+           (fmt == PLUME_FORMAT_JSON || (fmt == PLUME_FORMAT_AUTO && starts_with_brace(line, n)));
+}
+
+/* line_to() after its first step: `pre` is the pass-through attempt's
+ * verdict (DONE when it was not tried; never DONE or OVERFLOW after a try),
+ * with its message in perr (SYNTAX; PERR_SIZE bytes, reused for the rest). */
+static line_result_t line_rest(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                               uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                               plume_buf_t *msgbuf, plume_buf_t *scratch, plume_line_stats_t *stats,
+                               plume_event_view_t *ev, outcome_t pre, char *perr)
 {
     plume_line_stats_t dummy;
     if (!stats)
         stats = &dummy;
     size_t start = out->len;
-    if (out->failed)
-        return LINE_FAILED;
-
-    /* A JSON line first tries the pass-through path with UTF-8 checks on:
-     * valid JSON is valid UTF-8, so for the usual line this one pass is also
-     * the UTF-8 check. Otherwise its verdict is kept for the line as is
-     * (SYNTAX: the error stands; SLOW: straight to the msgpack path) unless
-     * the line needs repairing first. */
-    char perr[160];
-    outcome_t pre = DONE; /* DONE here means "not tried" */
-    if (!truncated && !force_slow_path &&
-        (fmt == PLUME_FORMAT_JSON || (fmt == PLUME_FORMAT_AUTO && starts_with_brace(line, n)))) {
-        pre = json_fast_view(line, n, true, origin, recv_ns, msgbuf, ev, perr, sizeof(perr));
-        if (pre == DONE) {
-            stats->json++;
-            return LINE_VIEWED;
-        }
-        if (pre == OVERFLOW)
-            return LINE_FAILED;
-    }
 
     /* A cut line may end inside a character: drop the partial character. */
     if (truncated)
@@ -646,8 +680,7 @@ static line_result_t line_to(const char *line, size_t n, bool truncated, plume_l
             else if (force_slow_path)
                 oc = SLOW;
             else
-                oc = json_fast_view(line, n, false, origin, recv_ns, msgbuf, ev, perr,
-                                    sizeof(perr));
+                oc = json_fast_view(line, n, false, origin, recv_ns, msgbuf, ev, perr, PERR_SIZE);
             if (oc == DONE) {
                 stats->json++;
                 return LINE_VIEWED;
@@ -657,13 +690,13 @@ static line_result_t line_to(const char *line, size_t n, bool truncated, plume_l
             if (oc == SLOW) {
                 out->len = start;
                 out->failed = false;
-                oc = json_event(line, n, origin, recv_ns, out, perr, sizeof(perr));
+                oc = json_event(line, n, origin, recv_ns, out, perr, PERR_SIZE);
             }
             if (oc == DONE)
                 stats->json++;
         } else if (fmt == PLUME_FORMAT_LOGFMT || fmt == PLUME_FORMAT_AUTO) {
             oc = logfmt_event(line, n, origin, recv_ns, fmt == PLUME_FORMAT_AUTO, out, perr,
-                              sizeof(perr));
+                              PERR_SIZE);
             if (oc == DONE)
                 stats->logfmt++;
         }
@@ -686,12 +719,58 @@ static line_result_t line_to(const char *line, size_t n, bool truncated, plume_l
     return LINE_WRITTEN;
 }
 
+/* The shared core of plume_line_to_view() and plume_line_to_event(): a
+ * pass-through line is only viewed (*ev; msgbuf gets a decoded message),
+ * every other line is written to out.
+ *
+ * A JSON line first tries the pass-through path with UTF-8 checks on: valid
+ * JSON is valid UTF-8, so for the usual line this one pass is also the UTF-8
+ * check. Otherwise its verdict is kept for the line as is (SYNTAX: the error
+ * stands; SLOW: straight to the msgpack path) unless the line needs
+ * repairing first. */
+static line_result_t line_to(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
+                             uint64_t recv_ns, const char *origin, plume_buf_t *out,
+                             plume_buf_t *msgbuf, plume_buf_t *scratch, plume_line_stats_t *stats,
+                             plume_event_view_t *ev)
+{
+    if (out->failed)
+        return LINE_FAILED;
+    char perr[PERR_SIZE];
+    outcome_t pre = DONE; /* DONE here means "not tried" */
+    if (pass_through_first(line, n, truncated, fmt)) {
+        pre = json_fast_view(line, n, true, origin, recv_ns, msgbuf, ev, perr, sizeof(perr));
+        if (pre == DONE) {
+            if (stats)
+                stats->json++;
+            return LINE_VIEWED;
+        }
+        if (pre == OVERFLOW)
+            return LINE_FAILED;
+    }
+    return line_rest(line, n, truncated, fmt, recv_ns, origin, out, msgbuf, scratch, stats, ev,
+                     pre, perr);
+}
+
+/* line_to() for a view, its first step inline (out was just reset). */
 bool plume_line_to_view(const char *line, size_t n, bool truncated, plume_line_format_t fmt,
                         uint64_t recv_ns, const char *origin, plume_buf_t *out,
                         plume_buf_t *scratch, plume_line_stats_t *stats, plume_event_view_t *ev)
 {
     plume_buf_reset(out);
-    switch (line_to(line, n, truncated, fmt, recv_ns, origin, out, out, scratch, stats, ev)) {
+    char perr[PERR_SIZE];
+    outcome_t pre = DONE; /* DONE here means "not tried" */
+    if (pass_through_first(line, n, truncated, fmt)) {
+        pre = json_fast_view(line, n, true, origin, recv_ns, out, ev, perr, sizeof(perr));
+        if (__builtin_expect(pre == DONE, 1)) {
+            if (stats)
+                stats->json++;
+            return true;
+        }
+        if (pre == OVERFLOW)
+            return false;
+    }
+    switch (line_rest(line, n, truncated, fmt, recv_ns, origin, out, out, scratch, stats, ev, pre,
+                      perr)) {
     case LINE_VIEWED:
         return true;
     case LINE_WRITTEN:

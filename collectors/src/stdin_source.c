@@ -19,7 +19,6 @@ struct plume_stdin_source {
     plume_line_format_t fmt;
     plume_line_reader_t reader;
     plume_metrics_t *metrics;
-    plume_line_stats_t stats;
     plume_buf_t event;
     plume_buf_t scratch;
     uint64_t chunk_time_ns;
@@ -48,16 +47,21 @@ static void on_line(void *arg, const char *line, size_t n, bool truncated)
     m->received++;
     if (truncated)
         m->truncated++;
-    plume_line_stats_t before = s->stats;
+    /* this line's counts only */
+    plume_line_stats_t st = {0};
     plume_event_view_t ev;
     if (!plume_line_to_view(line, n, truncated, s->fmt, s->chunk_time_ns, "stdin", &s->event,
-                            &s->scratch, &s->stats, &ev)) {
+                            &s->scratch, &st, &ev)) {
         m->dropped_encode++;
         return;
     }
-    m->parsed += (s->stats.json - before.json) + (s->stats.logfmt - before.logfmt);
-    m->parse_errors += s->stats.parse_errors - before.parse_errors;
-    m->invalid_utf8 += s->stats.invalid_utf8 - before.invalid_utf8;
+    m->parsed += st.json + st.logfmt;
+    m->parse_errors += st.parse_errors;
+    m->invalid_utf8 += st.invalid_utf8;
+    /* The line reader splits at '\n', so a line holds none, and neither
+     * does a pass-through event's fields_json (a part of the line, or of
+     * its UTF-8 repair): the encoders need not look for one. */
+    ev.fields_json_one_line = ev.fields_json != NULL;
     s->emit(s->arg, &ev);
 }
 

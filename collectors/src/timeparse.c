@@ -7,6 +7,7 @@
 #include "timeparse.h"
 
 #include <math.h>
+#include <string.h>
 
 #define NS_PER_SEC 1000000000ull
 
@@ -216,4 +217,151 @@ bool plume_time_from_epoch_str(const char *s, size_t n, uint64_t *ns)
         return false;
     *ns = out;
     return true;
+}
+
+/* ---- the cached parser ---- */
+
+/* The last RFC 3339 time parsed by plume_time_parse_rfc3339_cached(), by its
+ * "YYYY-MM-DDTHH:MM:SS" head and the zone text after the fraction: log lines
+ * come in time order, so most share both with the line before and only the
+ * fraction differs. Per thread. */
+typedef struct time_cache {
+    bool valid;
+    uint8_t tail_len;
+    char head[19];
+    char tail[8];
+    uint64_t base_ns; /* the time with a zero fraction */
+} time_cache_t;
+
+static _Thread_local time_cache_t tcache;
+
+/* Loads of 8 and 4 bytes in host order (any alignment). */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint32_t load4(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+#define ONES8 0x0101010101010101ull
+#define HIGHS8 0x8080808080808080ull
+
+/* Bit 7 of each byte of w set when that byte is not an ASCII digit. Exact
+ * for every byte: no carry or borrow crosses a byte ((b & 0x7f) + 0x46 stays
+ * below 0x100, (b | 0x80) - 0x30 above 0). */
+static inline uint64_t nondigit_bytes(uint64_t w)
+{
+    uint64_t above = (w & (ONES8 * 0x7f)) + ONES8 * (0x7f - '9'); /* b > '9' */
+    uint64_t from0 = (w | HIGHS8) - ONES8 * '0';                 /* bit 7 clear: b < '0' */
+    return (above | ~from0 | w) & HIGHS8;
+}
+
+/* The value of the decimal digits in the first d bytes of w (1 <= d <= 8,
+ * the first byte the most significant digit; the other bytes are ignored):
+ * pairs, then groups of four, by multiplication (no loop). */
+static inline uint64_t digits_value(uint64_t w, unsigned d)
+{
+    /* Digit bytes never borrow from the next byte; what the bytes after
+     * them borrow is shifted out with them, and zeros (leading zero digits)
+     * come in at the low end. */
+    w -= ONES8 * '0';
+    if (d < 8)
+        w <<= 8 * (8 - d);
+    w = w * 10 + (w >> 8); /* byte 2k: the pair 2k, 2k+1 (at most 99) */
+    uint64_t pairs02 = w & 0x000000ff000000ffull, pairs13 = (w >> 16) & 0x000000ff000000ffull;
+    return (pairs02 * (100 + (1000000ull << 32)) + pairs13 * (1 + (10000ull << 32))) >> 32;
+}
+
+static const uint32_t pow10_u32[10] = {1,      10,      100,      1000,      10000,
+                                       100000, 1000000, 10000000, 100000000, 1000000000};
+
+/* The fraction of an RFC 3339 text s[0..n), whose byte 19 is its '.' or ','
+ * (n >= 20): its first 9 digits as nanoseconds (fewer are scaled up), the
+ * number of digits in *nd and the index after them as the result. Fractions
+ * of up to 6 digits followed by at least one byte (the usual "...123456Z")
+ * are read from one 8-byte word. */
+static inline size_t read_fraction(const char *s, size_t n, uint64_t *frac, int *nd)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 27) {
+        /* bytes 19..26: the separator (read as a leading '0'), then digits */
+        uint64_t w = (load8(s + 19) & ~0xffull) | '0';
+        uint64_t nondigit = nondigit_bytes(w);
+        if (nondigit) {
+            unsigned d = (unsigned)__builtin_ctzll(nondigit) >> 3; /* 1..7 */
+            *nd = (int)d - 1;
+            *frac = digits_value(w, d) * pow10_u32[9 - (d - 1)];
+            return 19 + d;
+        }
+    }
+#endif
+    uint64_t f = 0;
+    int k = 0;
+    size_t i;
+    for (i = 20; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++)
+        if (k < 9)
+            f = f * 10 + (uint64_t)(s[i] - '0');
+    *nd = k;
+    *frac = k < 9 ? f * pow10_u32[9 - k] : f;
+    return i;
+}
+
+/* plume_time_parse_rfc3339_cached() when the cache does not answer: parses, and keeps
+ * the head, zone and fraction-less time for the next lines. i: the index
+ * after the fraction; frac, frac_ok: what read_fraction() found. */
+static __attribute__((noinline)) bool parse_rfc3339_fill(const char *s, size_t n, size_t i,
+                                                         uint64_t frac, bool frac_ok,
+                                                         uint64_t *ns)
+{
+    if (!plume_time_parse_rfc3339(s, n, ns))
+        return false;
+    size_t tail_len = n - i;
+    if (frac_ok && tail_len <= sizeof(tcache.tail) && *ns >= frac) {
+        tcache.valid = true;
+        tcache.tail_len = (uint8_t)tail_len;
+        memcpy(tcache.head, s, 19);
+        memcpy(tcache.tail, s + i, tail_len);
+        tcache.base_ns = *ns - frac;
+    }
+    return true;
+}
+
+/* A string whose head and zone match the cached ones is valid exactly when
+ * its fraction is (one or more digits, or none with no '.'), since the
+ * parser checks each part on its own; only the final addition can differ. A
+ * hit is a few loads and compares. */
+bool plume_time_parse_rfc3339_cached(const char *s, size_t n, uint64_t *ns)
+{
+    if (n < 20)
+        return plume_time_parse_rfc3339(s, n, ns);
+    size_t i = 19;
+    uint64_t frac = 0;
+    bool frac_ok = true;
+    if (s[19] == '.' || s[19] == ',') {
+        int nd;
+        i = read_fraction(s, n, &frac, &nd);
+        frac_ok = nd > 0;
+    }
+    size_t tail_len = n - i;
+    if (frac_ok && tcache.valid && tail_len == tcache.tail_len) {
+        uint64_t diff = (load8(s) ^ load8(tcache.head)) | (load8(s + 8) ^ load8(tcache.head + 8)) |
+                        (load4(s + 15) ^ load4(tcache.head + 15));
+        for (size_t k = 0; k < tail_len; k++)
+            diff |= (uint8_t)(s[i + k] ^ tcache.tail[k]);
+        uint64_t t;
+        if (diff == 0) {
+            if (__builtin_add_overflow(tcache.base_ns, frac, &t))
+                return false;
+            *ns = t;
+            return true;
+        }
+    }
+    return parse_rfc3339_fill(s, n, i, frac, frac_ok, ns);
 }

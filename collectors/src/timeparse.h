@@ -21,6 +21,13 @@
  * s[0..n) must match. */
 bool plume_time_parse_rfc3339(const char *s, size_t n, uint64_t *ns);
 
+/* plume_time_parse_rfc3339() for a stream of time stamps: the same result
+ * for every input, in a fraction of the work when a stamp has the same
+ * "YYYY-MM-DDThh:mm:ss" head and zone text as the last one this thread
+ * parsed (log lines in time order differ in the fraction only), which is
+ * kept per thread. */
+bool plume_time_parse_rfc3339_cached(const char *s, size_t n, uint64_t *ns);
+
 /* Epoch number to nanoseconds, unit by magnitude (see above). Negative, NaN,
  * infinite, or out-of-range values are refused. Fractions are kept down to the
  * nanosecond (the double variant is limited by double precision). */

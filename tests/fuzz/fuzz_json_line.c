@@ -7,9 +7,14 @@
  * value (plume_mp_skip consumes the whole output); failure restores the
  * output; events are readable; the validator and scanner give the
  * converter's and walker's verdicts and errors; the object scanner's fast
- * path and its exact scanner alone (plume_json_scan_force_exact) agree on
+ * path (with each of its line classifiers, AVX2 where the CPU has it and
+ * SSE2) and its exact scanner alone (plume_json_scan_force_exact) agree on
  * everything (verdict, every callback call and span, info, error), also when
- * the callback stops at a member; and whenever a line took the pass-through
+ * the callback stops at a member; the input read as the "time" of a JSON line
+ * gives the plain RFC 3339 / epoch parsers' time, also on hits of the
+ * collector's time cache after a time with another fraction; a view marked
+ * as holding no LF in fields_json encodes as the unmarked one; and whenever
+ * a line took the pass-through
  * path, its Axiom and plain NDJSON lines decode to the same keys and values
  * as those of the same line forced onto the msgpack path; and
  * plume_line_to_view gives the same Axiom and NDJSON lines as the event. */
@@ -22,9 +27,12 @@
 #include "axiom_encode.h"
 #include "event.h"
 #include "json_parse.h"
+#include "json_parse_int.h"
 #include "line_event.h"
 #include "mp.h"
+#include "timeparse.h"
 #include "utf8.h"
+
 
 #define CHECK(cond)      \
     do {                 \
@@ -109,7 +117,10 @@ static bool seen_span(void *arg, const plume_json_span_t *m)
     return ++c->calls != c->stop_at;
 }
 
-static void scan_seen(const char *s, size_t n, const plume_json_opts_t *opts, bool exact,
+/* How scan_seen() scans. */
+enum { EXACT, FAST, FAST_SSE2 };
+
+static void scan_seen(const char *s, size_t n, const plume_json_opts_t *opts, int how,
                       bool use_fn, int stop_at, scan_seen_t *r)
 {
     memset(r, 0x5a, sizeof(*r));
@@ -117,28 +128,92 @@ static void scan_seen(const char *s, size_t n, const plume_json_opts_t *opts, bo
     r->stop_at = stop_at;
     r->hash = 0xcbf29ce484222325ull;
     r->base = s;
-    plume_json_scan_force_exact(exact);
+    plume_json_scan_force_exact(how == EXACT);
+    plume_json_scan_fast_force_sse2(how == FAST_SSE2);
     r->ok = plume_json_object_scan(s, n, opts, use_fn ? seen_span : NULL, r, &r->info, &r->err);
     plume_json_scan_force_exact(false);
+    plume_json_scan_fast_force_sse2(false);
 }
 
-/* The fast path gives exactly what the exact scanner gives. */
+/* The fast path, with either classifier, gives exactly what the exact
+ * scanner gives. */
 static void fast_agrees(const char *s, size_t n, const plume_json_opts_t *opts)
 {
     scan_seen_t e, f;
     int stops[4] = {0, -1, 1, 0}; /* never, no callback, at the first, at the last */
     for (int k = 0; k < 4; k++) {
         bool use_fn = stops[k] >= 0;
-        scan_seen(s, n, opts, true, use_fn, stops[k], &e);
-        scan_seen(s, n, opts, false, use_fn, stops[k], &f);
-        CHECK(e.ok == f.ok && e.calls == f.calls && e.hash == f.hash);
-        CHECK(e.info.obj_off == f.info.obj_off && e.info.obj_len == f.info.obj_len &&
-              e.info.members == f.info.members && e.info.flags == f.info.flags);
-        CHECK(e.err.status == f.err.status && e.err.offset == f.err.offset &&
-              memcmp(e.err.msg, f.err.msg, sizeof(e.err.msg)) == 0);
+        scan_seen(s, n, opts, EXACT, use_fn, stops[k], &e);
+        for (int how = FAST; how <= FAST_SSE2; how++) {
+            scan_seen(s, n, opts, how, use_fn, stops[k], &f);
+            CHECK(e.ok == f.ok && e.calls == f.calls && e.hash == f.hash);
+            CHECK(e.info.obj_off == f.info.obj_off && e.info.obj_len == f.info.obj_len &&
+                  e.info.members == f.info.members && e.info.flags == f.info.flags);
+            CHECK(e.err.status == f.err.status && e.err.offset == f.err.offset &&
+                  memcmp(e.err.msg, f.err.msg, sizeof(e.err.msg)) == 0);
+        }
         if (k == 0)
             stops[3] = e.calls > 1 ? e.calls : 0; /* last: stop at the last member */
     }
+}
+
+/* {"time":"<t>"} on the pass-through path has the time the plain parsers
+ * give for t (RFC 3339, else epoch text), or the receive time. t is taken
+ * as it is (a control byte in it makes the line text); one with a quote or
+ * backslash, which would change the line's members, is skipped. */
+static void time_agrees(const char *t, size_t n)
+{
+    /* the cached parser on its own: the plain parser's verdict and time */
+    uint64_t plain = 7, cached = 7;
+    CHECK(plume_time_parse_rfc3339(t, n, &plain) == plume_time_parse_rfc3339_cached(t, n, &cached));
+    CHECK(plain == cached);
+    char line[96];
+    if (n > sizeof(line) - 11 || memchr(t, '"', n) || memchr(t, '\\', n))
+        return;
+    memcpy(line, "{\"time\":\"", 9);
+    memcpy(line + 9, t, n);
+    memcpy(line + 9 + n, "\"}", 2);
+    plume_buf_t out, scratch;
+    plume_buf_init(&out, 0);
+    plume_buf_init(&scratch, 0);
+    plume_event_view_t v;
+    const uint64_t recv = 1700000000000000000ull;
+    CHECK(plume_line_to_view(line, n + 11, false, PLUME_FORMAT_JSON, recv, "stdin", &out,
+                             &scratch, NULL, &v));
+    if (v.fields_json && plume_utf8_valid(t, n)) {
+        uint64_t want;
+        if (!plume_time_parse_rfc3339(t, n, &want) && !plume_time_from_epoch_str(t, n, &want))
+            want = recv;
+        CHECK(v.time_ns == want);
+    }
+    plume_buf_free(&out);
+    plume_buf_free(&scratch);
+}
+
+/* time_agrees() on the input, then on a time with the same date, second and
+ * zone but a 9-digit fraction (it fills the collector's time cache), then on
+ * the input again (which may hit it). */
+static void times_agree(const char *s, size_t n)
+{
+    if (n > 48)
+        n = 48;
+    time_agrees(s, n);
+    if (n < 19)
+        return;
+    const char *space = memchr(s + 19, ' ', n - 19); /* a time at the start of a text */
+    if (space)
+        n = (size_t)(space - s);
+    time_agrees(s, n);
+    char primer[80];
+    size_t i = 19;
+    if (i < n && (s[i] == '.' || s[i] == ','))
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            ;
+    memcpy(primer, s, 19);
+    memcpy(primer + 19, ".987654321", 10);
+    memcpy(primer + 29, s + i, n - i);
+    time_agrees(primer, 29 + n - i);
+    time_agrees(s, n);
 }
 
 static void json_direct(const char *s, size_t n, plume_buf_t *out)
@@ -320,6 +395,19 @@ static void view_agrees(const char *s, size_t n, plume_line_format_t fmt, bool t
     plume_buf_reset(&b);
     CHECK(plume_ndjson_encode_event(&a, out->data, out->len) && plume_ndjson_encode_view(&b, &v));
     CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    /* marked as holding no LF in fields_json (when true): the same lines */
+    if (v.fields_json && !memchr(v.fields_json, '\n', v.fields_json_len)) {
+        v.fields_json_one_line = true;
+        for (int axiom = 0; axiom < 2; axiom++) {
+            plume_buf_reset(&a);
+            plume_buf_reset(&b);
+            v.fields_json_one_line = false;
+            CHECK(axiom ? plume_axiom_encode_view(&a, &v) : plume_ndjson_encode_view(&a, &v));
+            v.fields_json_one_line = true;
+            CHECK(axiom ? plume_axiom_encode_view(&b, &v) : plume_ndjson_encode_view(&b, &v));
+            CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+        }
+    }
     plume_buf_free(&vout);
     plume_buf_free(&vscratch);
     plume_buf_free(&a);
@@ -370,5 +458,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     line(s, size, PLUME_FORMAT_AUTO, false, 0);
     line(s, size, PLUME_FORMAT_JSON, true, 0);
     line(s, size, PLUME_FORMAT_AUTO, false, size / 2 + 24); /* tight: may overflow */
+    times_agree(s, size);
     return 0;
 }

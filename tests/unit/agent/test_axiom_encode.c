@@ -4,7 +4,8 @@
  * invalid UTF-8), invalid events, output bounds, and mutated events; the same
  * for events carrying "fields_json" + "hints" (text copied, hints as the
  * suppression bits, the converted fallbacks for LF and terminal-unsafe
- * characters). */
+ * characters, and views marked by their producer as holding no LF there).
+ * Output bounds are checked at every maximum, down to the shortest line. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <stdio.h>
@@ -316,6 +317,38 @@ static void output_bounds(void **state)
     plume_buf_free(&ev);
 }
 
+/* The shortest line ({"_time":"..."} and '\n', 43 bytes) fits a buffer of
+ * exactly that maximum and no smaller one, which is left untouched. */
+static void output_bounds_shortest_line(void **state)
+{
+    (void)state;
+    plume_event_view_t v = {.time_ns = T0, .level = PLUME_LEVEL_NONE};
+    const char *want = "{\"_time\":\"" TS "\"}\n";
+    size_t n = strlen(want);
+    assert_int_equal(n, 43);
+    for (int axiom = 0; axiom < 2; axiom++) {
+        bool (*enc)(plume_buf_t *, const plume_event_view_t *) =
+            axiom ? plume_axiom_encode_view : plume_ndjson_encode_view;
+        for (size_t max = 1; max <= n + 1; max++) {
+            plume_buf_t out;
+            plume_buf_init(&out, max);
+            bool ok = enc(&out, &v);
+            assert_int_equal(ok, max >= n);
+            assert_int_equal(out.failed, max < n);
+            if (ok) {
+                assert_int_equal(out.len, n);
+                assert_memory_equal(out.data, want, n);
+                /* a second line does not fit (or only at n + 1: not at all) */
+                assert_false(enc(&out, &v));
+                assert_int_equal(out.len, n);
+            } else {
+                assert_int_equal(out.len, 0);
+            }
+            plume_buf_free(&out);
+        }
+    }
+}
+
 /* Random byte flips of a valid event: never a crash; a line produced is one
  * line ending in '\n'. */
 static void mutated_events(void **state)
@@ -504,6 +537,51 @@ static void fields_json_bounds_and_mutations(void **state)
     plume_buf_free(&ev);
 }
 
+/* fields_json_one_line (the producer vouches for no LF in fields_json)
+ * changes nothing in the lines of text without one; unmarked text with an
+ * LF is converted as before; the plain flavour still escapes
+ * terminal-unsafe characters in marked text. */
+static void fields_json_one_line_mark(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "{\"a\":1.50,\"msg\":\"x\"}", "{}", "{ \"a\" : [1, {\"b\": null}] }",
+        "{\"a\":\"x\xe2\x80\xaey\x7f\xc2\x85\"}", "{\"level\":\"e\",\"k\":\"\\n\"}",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        plume_event_view_t v = {.time_ns = T0, .level = PLUME_LEVEL_WARN, .message = "m",
+                                .message_len = 1, .fields_json = texts[i],
+                                .fields_json_len = strlen(texts[i]), .hints = PLUME_HINT_LEVEL};
+        for (int axiom = 0; axiom < 2; axiom++) {
+            bool (*enc)(plume_buf_t *, const plume_event_view_t *) =
+                axiom ? plume_axiom_encode_view : plume_ndjson_encode_view;
+            plume_buf_t a, b;
+            plume_buf_init(&a, 0);
+            plume_buf_init(&b, 0);
+            v.fields_json_one_line = false;
+            assert_true(enc(&a, &v));
+            v.fields_json_one_line = true;
+            assert_true(enc(&b, &v));
+            assert_int_equal(a.len, b.len);
+            assert_memory_equal(a.data, b.data, a.len);
+            if (!axiom && i == 3) /* U+202E, DEL, U+0085 escaped */
+                assert_non_null(strstr((const char *)b.data, "x\\u202ey\\u007f\\u0085"));
+            plume_buf_free(&a);
+            plume_buf_free(&b);
+        }
+    }
+    /* unmarked with an LF: converted to one line */
+    const char *lf = "{\"a\":\n 1.50}";
+    plume_event_view_t v = {.time_ns = T0, .level = PLUME_LEVEL_NONE, .fields_json = lf,
+                            .fields_json_len = strlen(lf)};
+    plume_buf_t out;
+    plume_buf_init(&out, 0);
+    assert_true(plume_axiom_encode_view(&out, &v));
+    assert_int_equal(out.len, strlen("{\"_time\":\"" TS "\",\"a\":1.5}\n"));
+    assert_memory_equal(out.data, "{\"_time\":\"" TS "\",\"a\":1.5}\n", out.len);
+    plume_buf_free(&out);
+}
+
 /* The "error" map goes out as "exception" (after the system keys), as JSON
  * with bin as base64; a malformed one is left out and the event kept. */
 static void error_map_as_exception(void **state)
@@ -557,11 +635,13 @@ int main(void)
         cmocka_unit_test(escaping_and_invalid_utf8),
         cmocka_unit_test(invalid_events),
         cmocka_unit_test(output_bounds),
+        cmocka_unit_test(output_bounds_shortest_line),
         cmocka_unit_test(mutated_events),
         cmocka_unit_test(fields_json_copied),
         cmocka_unit_test(fields_json_hints_suppress),
         cmocka_unit_test(fields_json_converted_cases),
         cmocka_unit_test(fields_json_bounds_and_mutations),
+        cmocka_unit_test(fields_json_one_line_mark),
         cmocka_unit_test(error_map_as_exception),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,9 @@
  * concatenated equal the committed events), an oversized event alone, events
  * past max_event_bytes refused, discarded and overflowing encodes, empty seals,
  * a seal callback that takes the body buffer,
- * and age-based sealing on the real event loop, waited for with a deadline. */
+ * and age-based sealing on the real event loop, waited for with a deadline.
+ * The inline commit (its fast path for an event that leaves the batch below
+ * both limits) seals exactly where the full commit does. */
 #include "test_support.h"
 #include <cmocka.h>
 
@@ -480,6 +482,64 @@ static void random_sequences_keep_invariants(void **state)
     }
 }
 
+/* plume_batcher_commit() (inline fast path, else the full commit) and
+ * plume_batcher_commit_slow() alone, fed the same random events, discards
+ * and seals around both limits (counts and byte sizes landing exactly on
+ * them, events past max_event_bytes, failed encodes), seal the same batches
+ * and return the same results. */
+static void inline_commit_matches_full_commit(void **state)
+{
+    (void)state;
+    uint64_t seed = 77;
+    for (int round = 0; round < 40; round++) {
+        const uint32_t max_events = 1 + (uint32_t)(next_rand(&seed) % 6);
+        const size_t max_bytes = 20 + (size_t)(next_rand(&seed) % 60), max_event = 90;
+        rec_t *r[2] = {rec_new(), rec_new()};
+        plume_batcher_t b[2];
+        for (int k = 0; k < 2; k++)
+            init(&b[k], NULL, max_events, max_bytes, 1000, max_event, r[k]);
+        char ev[128];
+        for (unsigned i = 0; i < 600; i++) {
+            unsigned action = (unsigned)(next_rand(&seed) % 100);
+            size_t len = (size_t)(next_rand(&seed) % 100) + 1;
+            if (action < 20 && b[0].body.len < max_bytes) /* fills the batch exactly */
+                len = max_bytes - b[0].body.len;
+            make_event(ev, len, i);
+            bool results[2];
+            for (int k = 0; k < 2; k++) {
+                if (action >= 97) {
+                    plume_batcher_seal(&b[k]);
+                    results[k] = true;
+                    continue;
+                }
+                plume_buf_t *out = plume_batcher_begin(&b[k]);
+                plume_buf_append(out, ev, len);
+                if (action >= 94) /* an encode that ran out of room */
+                    out->failed = true;
+                bool ok = action < 90;
+                results[k] = k == 0 ? plume_batcher_commit(&b[k], ok)
+                                    : plume_batcher_commit_slow(&b[k], ok);
+            }
+            assert_int_equal(results[0], results[1]);
+            assert_int_equal(plume_batcher_count(&b[0]), plume_batcher_count(&b[1]));
+            assert_int_equal(b[0].body.len, b[1].body.len);
+            assert_int_equal(r[0]->n, r[1]->n);
+        }
+        for (int k = 0; k < 2; k++)
+            plume_batcher_seal(&b[k]);
+        assert_int_equal(r[0]->n, r[1]->n);
+        for (size_t j = 0; j < r[0]->n; j++) {
+            assert_int_equal(r[0]->count[j], r[1]->count[j]);
+            assert_int_equal(r[0]->len[j], r[1]->len[j]);
+        }
+        assert_same(&r[0]->all, &r[1]->all);
+        for (int k = 0; k < 2; k++) {
+            plume_batcher_free(&b[k]);
+            rec_free(r[k]);
+        }
+    }
+}
+
 /* ---- age, on the real loop ---- */
 
 /* Runs the loop until `n` batches are sealed or the deadline passes. */
@@ -614,6 +674,7 @@ int main(void)
         cmocka_unit_test(overflowing_encode_discarded),
         cmocka_unit_test(seal_empty_does_nothing),
         cmocka_unit_test(random_sequences_keep_invariants),
+        cmocka_unit_test(inline_commit_matches_full_commit),
         cmocka_unit_test(age_seals_after_max_age),
         cmocka_unit_test(age_counts_from_first_event),
         cmocka_unit_test(age_timer_follows_the_open_batch),

@@ -6,7 +6,10 @@
  * lines (every number shape, literals, whitespace, escapes, UTF-8, NUL
  * bytes, trailing garbage, quotes and backslashes around 64-byte block
  * boundaries, lengths 0..200) and on generated and mutated lines; and the
- * fast path does answer the lines it is meant for. */
+ * fast path does answer the lines it is meant for. Every comparison is made
+ * with both of the fast path's line classifiers: the AVX2 one (where the CPU
+ * has AVX2, as the agent uses it) and the SSE2 one it falls back to
+ * (plume_json_scan_fast_force_sse2). */
 #include "test_support.h"
 #include <cmocka.h>
 #include <stdio.h>
@@ -20,6 +23,9 @@
 /* The fast path exists on x86-64 (SSE2) only; elsewhere there is nothing to test. */
 
 #ifdef __SSE2__
+
+/* How scan_once() scans. */
+enum { EXACT, FAST, FAST_SSE2 };
 
 /* Everything observable about one plume_json_object_scan() call: the
  * callback's calls are folded into a hash (key bytes and length, the raw
@@ -63,14 +69,16 @@ static bool hash_span(void *arg, const plume_json_span_t *m)
 /* Scans s[0..n) with the exact scanner alone or with the fast path. info
  * and err start filled with the same junk, so bytes either path leaves
  * alone compare equal too. use_fn false passes no callback. */
-static void scan_once(const char *s, size_t n, const plume_json_opts_t *opts, bool exact,
+static void scan_once(const char *s, size_t n, const plume_json_opts_t *opts, int how,
                       bool use_fn, int stop_at, scan_seen_t *r)
 {
     scan_ctx_t c = {.base = s, .stop_at = stop_at, .hash = 0xcbf29ce484222325ull};
     memset(r, 0x5a, sizeof(*r));
-    plume_json_scan_force_exact(exact);
+    plume_json_scan_force_exact(how == EXACT);
+    plume_json_scan_fast_force_sse2(how == FAST_SSE2);
     r->ok = plume_json_object_scan(s, n, opts, use_fn ? hash_span : NULL, &c, &r->info, &r->err);
     plume_json_scan_force_exact(false);
+    plume_json_scan_fast_force_sse2(false);
     r->calls = c.calls;
     r->hash = c.hash;
 }
@@ -91,22 +99,33 @@ static void fail_diff(const char *what, const char *s, size_t n, const scan_seen
              f->calls, f->err.status, f->err.offset, f->err.msg);
 }
 
-/* The fast path and the exact scanner agree on everything about s[0..n)
- * under opts, with the callback stopping at stop_at (0: never) or absent. */
+/* The fast path (with either classifier) and the exact scanner agree on
+ * everything about s[0..n) under opts, with the callback stopping at
+ * stop_at (0: never) or absent. */
 static void same_scan_stop(const char *s, size_t n, const plume_json_opts_t *opts, bool use_fn,
                            int stop_at, int *calls)
 {
     scan_seen_t e, f;
-    scan_once(s, n, opts, true, use_fn, stop_at, &e);
-    scan_once(s, n, opts, false, use_fn, stop_at, &f);
-    if (e.ok != f.ok || e.calls != f.calls || e.hash != f.hash)
-        fail_diff("verdict or members", s, n, &e, &f);
-    if (e.info.obj_off != f.info.obj_off || e.info.obj_len != f.info.obj_len ||
-        e.info.members != f.info.members || e.info.flags != f.info.flags)
-        fail_diff("info", s, n, &e, &f);
-    if (e.err.status != f.err.status || e.err.offset != f.err.offset ||
-        memcmp(e.err.msg, f.err.msg, sizeof(e.err.msg)) != 0)
-        fail_diff("error", s, n, &e, &f);
+    scan_once(s, n, opts, EXACT, use_fn, stop_at, &e);
+    for (int how = FAST; how <= FAST_SSE2; how++) {
+        scan_once(s, n, opts, how, use_fn, stop_at, &f);
+        const char *path = how == FAST ? "" : ", SSE2";
+        char what[40];
+        if (e.ok != f.ok || e.calls != f.calls || e.hash != f.hash) {
+            snprintf(what, sizeof(what), "verdict or members%s", path);
+            fail_diff(what, s, n, &e, &f);
+        }
+        if (e.info.obj_off != f.info.obj_off || e.info.obj_len != f.info.obj_len ||
+            e.info.members != f.info.members || e.info.flags != f.info.flags) {
+            snprintf(what, sizeof(what), "info%s", path);
+            fail_diff(what, s, n, &e, &f);
+        }
+        if (e.err.status != f.err.status || e.err.offset != f.err.offset ||
+            memcmp(e.err.msg, f.err.msg, sizeof(e.err.msg)) != 0) {
+            snprintf(what, sizeof(what), "error%s", path);
+            fail_diff(what, s, n, &e, &f);
+        }
+    }
     if (calls)
         *calls = e.calls;
 }
@@ -140,18 +159,31 @@ static void same_scan_all(const char *s, size_t n)
         same_scan(s, n, &fast_variants[i]);
 }
 
-/* Whether the fast path answers s[0..n) itself (1: valid, 0: not) or
- * gives up (-1); from an exact-size heap copy, as above. */
-static int fast_answer(const char *line, size_t n, const plume_json_opts_t *opts)
+/* One classifier's answer for fast_answer(). */
+static int fast_answer_with(const char *s, size_t n, const plume_json_opts_t *opts, bool sse2)
 {
     plume_json_scan_info_t info;
     plume_json_error_t err;
+    unsigned long before = plume_json_scan_fast_gave_up;
+    plume_json_scan_fast_force_sse2(sse2);
+    bool ok = plume_json_scan_fast(s, n, opts, NULL, NULL, &info, &err);
+    plume_json_scan_fast_force_sse2(false);
+    return plume_json_scan_fast_gave_up != before ? -1 : ok;
+}
+
+/* Whether the fast path answers s[0..n) itself (1: valid, 0: not) or
+ * gives up (-1), the same with either classifier; from an exact-size heap
+ * copy, as above. */
+static int fast_answer(const char *line, size_t n, const plume_json_opts_t *opts)
+{
     char *s = malloc(n ? n : 1);
     memcpy(s, line, n);
-    unsigned long before = plume_json_scan_fast_gave_up;
-    bool ok = plume_json_scan_fast(s, n, opts, NULL, NULL, &info, &err);
+    int r = fast_answer_with(s, n, opts, false);
+    int r_sse2 = fast_answer_with(s, n, opts, true);
     free(s);
-    return plume_json_scan_fast_gave_up != before ? -1 : ok;
+    if (r != r_sse2)
+        fail_msg("the classifiers disagree on [%.*s]: %d, SSE2 %d", (int)n, line, r, r_sse2);
+    return r;
 }
 
 static const char *const fast_cases[] = {

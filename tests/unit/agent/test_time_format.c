@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* RFC 3339 formatting: exact strings for known instants, agreement with
  * gmtime_r over a wide range, the per-second cache, the split variant's
- * range checks. */
+ * range checks, and every digit of the 9- and 3-digit fractions. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <stdio.h>
@@ -118,6 +118,43 @@ static void split_range(void **state)
     }
 }
 
+/* The fraction digits (written in pairs from a table) agree with printf's
+ * for fractions with each digit position set to each value, around powers of
+ * ten, and at random; the date and 'Z' around them stay in place. */
+static void fraction_digits(void **state)
+{
+    (void)state;
+    char out[PLUME_TIME_FORMAT_MAX], want[64];
+    const uint64_t base = 1795255200ull * NS; /* 2026-11-21T10:00:00Z */
+    uint32_t fracs[400];
+    size_t n = 0;
+    uint32_t p = 1;
+    for (int pos = 0; pos < 9; pos++, p *= 10) {
+        for (uint32_t d = 1; d <= 9; d++)
+            fracs[n++] = d * p; /* one digit set */
+        fracs[n++] = p - 1;     /* all nines below it */
+        fracs[n++] = p + 1;
+    }
+    fracs[n++] = 0;
+    fracs[n++] = 999999999;
+    uint64_t x = 3;
+    while (n < sizeof(fracs) / sizeof(fracs[0])) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        fracs[n++] = (uint32_t)((x >> 20) % 1000000000u);
+    }
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(plume_time_format_rfc3339(base + fracs[i], out), 30);
+        snprintf(want, sizeof(want), "2026-11-21T10:00:00.%09uZ", fracs[i]);
+        assert_string_equal(out, want);
+        assert_int_equal(plume_time_format_rfc3339_split(-1, fracs[i], out), 30);
+        snprintf(want, sizeof(want), "1969-12-31T23:59:59.%09uZ", fracs[i]);
+        assert_string_equal(out, want);
+        assert_int_equal(plume_time_format_rfc3339_ms(base + fracs[i], out), 24);
+        snprintf(want, sizeof(want), "2026-11-21T10:00:00.%03uZ", fracs[i] / 1000000u);
+        assert_string_equal(out, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +163,7 @@ int main(void)
         cmocka_unit_test(matches_gmtime),
         cmocka_unit_test(cache_does_not_stick),
         cmocka_unit_test(split_range),
+        cmocka_unit_test(fraction_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -925,6 +925,135 @@ static void cached_time_parse_matches_plain_parser(void **state)
     }
 }
 
+/* A time or level string is read in place when it has no escapes, and
+ * decoded first when it has: both give what the plain parsers give, for
+ * fractions of every length (each read twice, the second time from the
+ * time cache), and also after a time with the same second but another
+ * fraction. */
+static void json_time_and_level_in_place(void **state)
+{
+    fx_t *f = *state;
+    const char *digits = "123456789012";
+    for (int nd = 0; nd <= 12; nd++) {
+        for (int zone = 0; zone < 2; zone++) {
+            char t[64], line[160];
+            int n = snprintf(t, sizeof(t), "2026-11-21T10:00:0%d.%.*s%s", nd % 10, nd, digits,
+                             zone ? "+01:00" : "Z");
+            uint64_t want;
+            bool valid = plume_time_parse_rfc3339(t, (size_t)n, &want);
+            for (int rep = 0; rep < 3; rep++) {
+                if (rep == 2) /* the same second, another fraction, first */
+                    run(f, zone ? "{\"time\":\"2026-11-21T10:00:00.5+01:00\"}"
+                                : "{\"time\":\"2026-11-21T10:00:00.5Z\"}",
+                        PLUME_FORMAT_JSON);
+                snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"debug\"}", t);
+                run(f, line, PLUME_FORMAT_JSON);
+                assert_true(f->ev.time_ns == (valid ? want : RECV));
+                assert_int_equal(f->ev.level, PLUME_LEVEL_DEBUG);
+            }
+            /* the same with an escaped first digit and level letter */
+            snprintf(line, sizeof(line), "{\"time\":\"\\u0032%s\",\"level\":\"\\u0064ebug\"}",
+                     t + 1);
+            run(f, line, PLUME_FORMAT_JSON);
+            assert_true(f->ev.time_ns == (valid ? want : RECV));
+            assert_int_equal(f->ev.level, PLUME_LEVEL_DEBUG);
+        }
+    }
+}
+
+/* The level from its text: the six usual names (compared as words) and
+ * everything else (the spelling table) give what plume_level_parse()
+ * gives, in JSON and logfmt lines. */
+static void level_words(void **state)
+{
+    fx_t *f = *state;
+    static const char *const words[] = {
+        "info", "warn", "debug", "error", "trace", "fatal", "INFO", "Warn", "DEBUG", "Error",
+        "infp", "infoo", "inf", "wanr", "debuf", "debu", "errr", "erro", "errors", "tracE",
+        "fatal ", " info", "warning", "WARNING", "err", "crit", "notice", "i", "E", "7", "",
+        "informational", "Emergency", "debug\\u0000", "\\u0069nfo", "panic", "alert", "fata",
+        "fatall", "trac", "tracee", "ibfo", "info\\t",
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        char line[128];
+        snprintf(line, sizeof(line), "{\"level\":\"%s\"}", words[i]);
+        run(f, line, PLUME_FORMAT_JSON);
+        /* what the JSON string decodes to */
+        plume_buf_t mp;
+        plume_buf_init(&mp, 0);
+        char json[64];
+        snprintf(json, sizeof(json), "\"%s\"", words[i]);
+        assert_true(plume_json_to_mp(json, strlen(json), &mp, NULL));
+        plume_mp_reader_t r;
+        plume_mp_value_t v;
+        plume_mp_reader_init(&r, mp.data, mp.len);
+        assert_true(plume_mp_read(&r, &v) && v.type == PLUME_MP_STR);
+        assert_int_equal(f->ev.level, plume_level_parse(v.s, v.len));
+        if (!strchr(words[i], '\\') && !strchr(words[i], ' ') && *words[i]) {
+            snprintf(line, sizeof(line), "level=%s a=1", words[i]);
+            run(f, line, PLUME_FORMAT_LOGFMT);
+            assert_int_equal(f->ev.level, plume_level_parse(v.s, v.len));
+        }
+        plume_buf_free(&mp);
+    }
+}
+
+/* The pass-through scan looks closely only at names whose length and first
+ * byte may make them matter: every name that does matter still gives its
+ * time, level, message or hint; names that share a length and the low bits
+ * of a first byte with one of them ('4ime' and 'time'), other cases
+ * ('Time'), prefixes and extensions do not; a '_' name of any length sends
+ * the line to the msgpack path. */
+static void member_names(void **state)
+{
+    fx_t *f = *state;
+    static const struct {
+        const char *key;
+        int kind; /* 0 nothing, 1 time, 2 level, 3 message */
+        unsigned hint;
+    } names[] = {
+        {"ts", 1, 0}, {"time", 1, 0}, {"timestamp", 1, 0}, {"level", 2, PLUME_HINT_LEVEL},
+        {"severity", 2, PLUME_HINT_LEVEL}, {"lvl", 2, 0}, {"msg", 3, PLUME_HINT_MESSAGE},
+        {"message", 3, PLUME_HINT_MESSAGE}, {"origin", 0, PLUME_HINT_ORIGIN},
+        {"truncated", 0, PLUME_HINT_TRUNCATED}, {"parse_error", 0, PLUME_HINT_PARSE_ERROR},
+        {"4ime", 0, 0}, {"Time", 0, 0}, {"TIME", 0, 0}, {"4s", 0, 0}, {"-sg", 0, 0},
+        {",vl", 0, 0}, {"tim", 0, 0}, {"times", 0, 0}, {"timestamps", 0, 0}, {"msgs", 0, 0},
+        {"Msg", 0, 0}, {"levels", 0, 0}, {"LEVEL", 0, 0}, {",evel", 0, 0}, {"/rigin", 0, 0},
+        {"messages", 0, 0}, {"3everity", 0, 0}, {"4runcated", 0, 0}, {"parse_errors", 0, 0},
+        {"0arse_error", 0, 0}, {"t", 0, 0}, {"", 0, 0}, {"tsx", 0, 0}, {"timestampx", 0, 0},
+        {"trace_id", 0, 0}, {"status", 0, 0}, {"service", 0, 0}, {"duration_ms", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char line[160];
+        const char *value = names[i].kind == 1 ? "2024-02-29T12:34:56Z"
+                            : names[i].kind == 2 ? "error" : "text";
+        snprintf(line, sizeof(line), "{\"a\":1,\"%s\":\"%s\"}", names[i].key, value);
+        run(f, line, PLUME_FORMAT_JSON);
+        assert_non_null(f->ev.fields_json); /* pass-through */
+        assert_true(f->ev.time_ns == (names[i].kind == 1 ? T2024 : RECV));
+        assert_int_equal(f->ev.level, names[i].kind == 2 ? PLUME_LEVEL_ERROR : PLUME_LEVEL_NONE);
+        if (names[i].kind == 3)
+            assert_message(f, "text");
+        else
+            assert_null(f->ev.message);
+        assert_int_equal(f->ev.hints, names[i].hint);
+    }
+    /* '_' names, 1 to 20 bytes long: the msgpack path, "_time" taken as the time */
+    for (size_t len = 1; len <= 20; len++) {
+        char key[32], line[160];
+        memset(key, 'x', len);
+        key[0] = '_';
+        key[len] = '\0';
+        if (len == 5)
+            memcpy(key, "_time", 5);
+        snprintf(line, sizeof(line), "{\"a\":1,\"%s\":\"2024-02-29T12:34:56Z\"}", key);
+        run(f, line, PLUME_FORMAT_JSON);
+        assert_null(f->ev.fields_json);
+        assert_non_null(f->ev.fields);
+        assert_true(f->ev.time_ns == (len == 5 ? T2024 : RECV));
+    }
+}
+
 /* Every seed of the fuzzers, in every mode, truncated or not: one readable
  * event each time. */
 static void replay_corpus_dir(fx_t *f, const char *rel)
@@ -982,6 +1111,9 @@ int main(void)
         T(overflow_returns_false),
         T(format_names),
         T(cached_time_parse_matches_plain_parser),
+        T(json_time_and_level_in_place),
+        T(level_words),
+        T(member_names),
         T(replay_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The stdin collector on a real loop: lines from a pipe and from a regular file
  * become events, end of input delivers the last line and calls on_eof once,
- * a closed gate stops reading until it opens, and counters are updated. */
+ * a closed gate stops reading until it opens, and counters are updated. A
+ * pass-through event is marked as holding no LF in its fields_json, and
+ * encodes exactly as it does unmarked. */
 #include "test_support.h"
 #include <cmocka.h>
 
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "axiom_encode.h"
 #include "event.h"
 #include "loop.h"
 #include "stdin_source.h"
@@ -23,12 +26,43 @@ typedef struct fixture {
     bool gate;
     int gate_asks;
     char last_message[256];
+    int one_line; /* events marked fields_json_one_line */
+    int passed_through; /* events with fields_json */
 } fixture_t;
+
+/* The view's Axiom and plain NDJSON lines are the same whether or not it
+ * is marked as holding no LF in fields_json. */
+static void same_lines_unmarked(const plume_event_view_t *v)
+{
+    plume_event_view_t unmarked = *v;
+    unmarked.fields_json_one_line = false;
+    for (int axiom = 0; axiom < 2; axiom++) {
+        plume_buf_t a, b;
+        plume_buf_init(&a, 0);
+        plume_buf_init(&b, 0);
+        bool (*enc)(plume_buf_t *, const plume_event_view_t *) =
+            axiom ? plume_axiom_encode_view : plume_ndjson_encode_view;
+        assert_true(enc(&a, v));
+        assert_true(enc(&b, &unmarked));
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+        plume_buf_free(&a);
+        plume_buf_free(&b);
+    }
+}
 
 static void on_event(void *arg, const plume_event_view_t *v)
 {
     fixture_t *fx = arg;
     fx->events++;
+    /* marked exactly when it carries fields_json, which then holds no LF */
+    assert_int_equal(v->fields_json_one_line, v->fields_json != NULL);
+    if (v->fields_json) {
+        assert_null(memchr(v->fields_json, '\n', v->fields_json_len));
+        fx->passed_through++;
+    }
+    fx->one_line += v->fields_json_one_line;
+    same_lines_unmarked(v);
     snprintf(fx->last_message, sizeof(fx->last_message), "%.*s", (int)v->message_len,
              v->message ? v->message : "");
 }
@@ -159,6 +193,38 @@ static void stop_ends_reading(void **state)
     close(p[1]);
 }
 
+/* JSON lines of every kind: passed through (also after UTF-8 repair, with
+ * a CR before the LF), on the msgpack path ('_' key), refused (text with
+ * parse_error); the counters add up per line. */
+static void json_lines_marked_and_counted(void **state)
+{
+    fixture_t *fx = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    plume_stdin_source_t *s = plume_stdin_source_new(fx->loop, p[0], PLUME_FORMAT_JSON, 256,
+                                                     &fx->metrics, on_event, on_eof, fx);
+    assert_non_null(s);
+    const char *in = "{\"msg\":\"one\",\"level\":\"warn\"}\n"
+                     "{\"msg\":\"caf\xc3\",\"n\":1}\r\n"   /* repaired, passed through */
+                     "{\"_id\":1,\"msg\":\"three\"}\n"     /* msgpack path */
+                     "{\"msg\":\"four\"\n"                   /* not JSON: text */
+                     "{ \"msg\" : \"five\" }\r\n"
+                     "not json at all\n";
+    assert_int_equal(write(p[1], in, strlen(in)), (ssize_t)strlen(in));
+    close(p[1]);
+    RUN_UNTIL(fx, fx->eofs == 1);
+    assert_int_equal(fx->events, 6);
+    assert_int_equal(fx->passed_through, 3);
+    assert_int_equal(fx->one_line, 3);
+    assert_int_equal(fx->metrics.received, 6);
+    assert_int_equal(fx->metrics.parsed, 4);
+    assert_int_equal(fx->metrics.parse_errors, 2);
+    assert_int_equal(fx->metrics.invalid_utf8, 1);
+    assert_int_equal(fx->metrics.dropped_encode, 0);
+    plume_stdin_source_free(s);
+    close(p[0]);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -168,6 +234,7 @@ int main(void)
         T(regular_file_is_read),
         T(closed_gate_pauses_reading),
         T(stop_ends_reading),
+        T(json_lines_marked_and_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* RFC 3339 parsing (forms, fractions, offsets, range checks, limits), the
- * civil-date arithmetic, and epoch numbers with the unit chosen by magnitude. */
+ * civil-date arithmetic, and epoch numbers with the unit chosen by magnitude;
+ * the cached RFC 3339 parser against the plain one, hitting and missing its
+ * cache. */
 #include "test_support.h"
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "timeparse.h"
@@ -190,6 +193,81 @@ static void epoch_str(void **state)
 #undef ES
 }
 
+/* The cached parser gives exactly the plain parser's verdict and time (and
+ * leaves *ns alone when refusing) for s[0..n). */
+static void cached_like_plain(const char *s, size_t n)
+{
+    uint64_t want = 7, got = 7;
+    bool ok = plume_time_parse_rfc3339(s, n, &want);
+    bool cached = plume_time_parse_rfc3339_cached(s, n, &got);
+    if (ok != cached || got != want)
+        fail_msg("%.*s: plain %d %llu, cached %d %llu", (int)n, s, ok, (unsigned long long)want,
+                 cached, (unsigned long long)got);
+}
+
+/* Every fraction length (0-12 digits) with each separator and zone, digits
+ * turned into other bytes at each position, texts around the 27 bytes from
+ * which a fraction is read as one 8-byte word: the cached parser agrees
+ * with the plain one on a miss, on a hit of the same text, on a hit after a
+ * time with the same head and zone but another fraction, and after one
+ * whose zone differs in its first byte only. */
+static void cached_fractions(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {"Z", "z", "", "+01:00", "-0130", "+05", "Zx", "+1"};
+    static const char seps[] = {'.', ','};
+    static const char junk[] = {'a', '/', ':', ' ', '.', (char)0xc3, '\0', 'Z'};
+    const char *digits = "123456789012";
+    for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+        for (size_t sp = 0; sp < sizeof(seps); sp++) {
+            for (int nd = -1; nd <= 12; nd++) {
+                for (int variant = -1; variant < (int)sizeof(junk) * (nd > 0 ? nd : 0); variant++) {
+                    char t[64], primer[64];
+                    size_t n = (size_t)snprintf(t, sizeof(t), "2026-11-21T10:00:0%d", nd & 7);
+                    memcpy(primer, t, n);
+                    if (nd >= 0) {
+                        t[n++] = seps[sp];
+                        memcpy(t + n, digits, (size_t)nd);
+                        if (variant >= 0) { /* one digit replaced by another byte */
+                            size_t v = (size_t)variant;
+                            t[n + v % (size_t)nd] = junk[v / (size_t)nd];
+                        }
+                        n += (size_t)nd;
+                    }
+                    n += (size_t)snprintf(t + n, sizeof(t) - n, "%s", zones[z]);
+                    cached_like_plain(t, n); /* may fill the cache */
+                    cached_like_plain(t, n); /* hits it */
+                    /* the same head and zone with a 9-digit fraction, read
+                     * digit by digit, fills the cache */
+                    size_t pn = 19 + (size_t)snprintf(primer + 19, sizeof(primer) - 19,
+                                                      ".987654321%s", zones[z]);
+                    cached_like_plain(primer, pn);
+                    cached_like_plain(t, n);
+                    /* a zone differing in its first byte only */
+                    char c = primer[29];
+                    primer[29] = c == '+' ? '-' : c == '-' ? '+' : c == 'Z' ? 'z' : c;
+                    cached_like_plain(primer, pn);
+                    cached_like_plain(t, n);
+                }
+            }
+        }
+    }
+    /* the last instant: a hit whose fraction would pass it is refused */
+    cached_like_plain("2554-07-21T23:34:33.000000000Z", 30);
+    cached_like_plain("2554-07-21T23:34:33.709551615Z", 30);
+    cached_like_plain("2554-07-21T23:34:33.709551616Z", 30);
+    cached_like_plain("2554-07-21T23:34:33.999999Z", 27);
+    /* shorter than a head, and heads that differ in each byte */
+    cached_like_plain("2026-11-21T10:00:00", 19);
+    cached_like_plain("2026-11-21T10:00:0", 18);
+    for (size_t at = 0; at < 19; at++) {
+        char t[] = "2026-11-21T10:00:00.123456Z";
+        cached_like_plain(t, 27);
+        t[at] = t[at] == '0' ? '1' : '0';
+        cached_like_plain(t, 27);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +277,7 @@ int main(void)
         cmocka_unit_test(epoch_int),
         cmocka_unit_test(epoch_double),
         cmocka_unit_test(epoch_str),
+        cmocka_unit_test(cached_fractions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
