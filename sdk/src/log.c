@@ -28,7 +28,7 @@
  * plume_init() it lets everything through, so early calls are counted. */
 PLUME_API int plume_min_level_ = PLUME_LEVEL_TRACE;
 
-plume_sdk_state_t plume_sdk = {.wake_fd = -1};
+plume_sdk_state_t plume_sdk = {.wake_fd = -1, .fast_floor = PLUME_LEVEL_ERROR};
 
 void plume_sdk_wake(void)
 {
@@ -50,8 +50,17 @@ void plume_sdk_set_running(bool on, size_t ring_size, int min_level, double samp
         __atomic_store_n(&plume_min_level_, min_level, __ATOMIC_RELAXED);
     } else {
         __atomic_store_n(&plume_min_level_, PLUME_LEVEL_TRACE, __ATOMIC_RELAXED);
+        atomic_store_explicit(&plume_sdk.fast_floor, PLUME_LEVEL_ERROR, memory_order_relaxed);
     }
     atomic_store_explicit(&plume_sdk.running, on, memory_order_release);
+    if (on) { /* after running: a call the fast path takes finds it set */
+        bool fast = !plume_sdk.sampling;
+#if defined(__x86_64__)
+        fast = fast && plume_clock_uses_tsc(); /* the fast path stamps with rdtsc */
+#endif
+        atomic_store_explicit(&plume_sdk.fast_floor, fast ? min_level : PLUME_LEVEL_ERROR,
+                              memory_order_release);
+    }
 }
 
 /* Writes the "dropped N" record for drops not yet reported; keeps counting
@@ -295,7 +304,7 @@ __attribute__((always_inline)) static inline bool site_fast(const plume_site_des
 {
     if (__builtin_expect(t->busy || t->unreported_drops != 0, 0))
         return false;
-    uint64_t stamp = plume_clock_stamp();
+    uint64_t stamp = plume_clock_stamp_tsc_known();
     plume_record_extra_t overlay = {.pairs_len = 0};
     uint64_t state = with_overlay ? plume_overlay_state : 0;
     if (__builtin_expect(state != 0, 0)) {
@@ -328,23 +337,17 @@ __attribute__((always_inline)) static inline bool site_fast(const plume_site_des
     return true;
 }
 
-/* A learned site's descriptor (NULL before, or for an ordinary site). */
-static inline const plume_site_desc_t *learned(plume_site_t *site)
-{
-    void *d = site ? plume_site_peek(site) : NULL;
-    return d == PLUME_SITE_ORDINARY ? NULL : d;
-}
-
 PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
                                unsigned message_size, const plume_field_t *fields,
                                size_t nfields)
 {
-    const plume_site_desc_t *d = learned(site);
+    /* NULL before the site is learned (one that cannot be learned holds a
+     * descriptor no call matches) */
+    const plume_site_desc_t *d = site ? plume_site_peek(site) : NULL;
     plume_thread_t *t = plume_thread_self_;
-    if (__builtin_expect(d == NULL || t == NULL || (unsigned)level >= PLUME_LEVEL_ERROR ||
-                             (int)level < __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED) ||
-                             !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||
-                             plume_sdk.sampling ||
+    int floor = atomic_load_explicit(&plume_sdk.fast_floor, memory_order_acquire);
+    if (__builtin_expect(d == NULL || t == NULL || (int)level < floor ||
+                             (unsigned)level >= PLUME_LEVEL_ERROR ||
                              !site_fast(d, t, level, message, fields, nfields, true),
                          0))
         return log_site_call(site, level, message, message_size, fields, nfields);
@@ -409,7 +412,7 @@ PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
                                       unsigned message_size, const plume_field_t *fields,
                                       size_t nfields)
 {
-    const plume_site_desc_t *d = learned(site);
+    const plume_site_desc_t *d = site ? plume_site_peek(site) : NULL;
     plume_thread_t *t = plume_thread_self_;
     if (__builtin_expect(d == NULL || t == NULL || d->category != category ||
                              !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||

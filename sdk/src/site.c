@@ -8,6 +8,9 @@
 #include "mp_put.h"
 
 
+const plume_site_desc_t plume_site_ordinary = {.message = (const char *)&plume_site_ordinary,
+                                                .nfields = UINT32_MAX};
+
 /* Every descriptor ever made (they are never freed). */
 static _Atomic(plume_site_desc_t *) all_descs;
 

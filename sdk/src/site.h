@@ -57,8 +57,6 @@
 #define PLUME_SITE_HEADER (4u + 8u + sizeof(void *))
 #define PLUME_SITE_NULL_STR UINT32_MAX
 
-/* A site that cannot be learned: its calls take the ordinary path. */
-#define PLUME_SITE_ORDINARY ((void *)1)
 
 typedef struct plume_site_field {
     const char *key; /* the call site's pointer, compared on every call */
@@ -80,6 +78,13 @@ typedef struct plume_site_desc {
     uint32_t enc_size;
     plume_site_field_t field[];
 } plume_site_desc_t;
+
+/* What a site that cannot be learned holds: a descriptor no call matches
+ * (its message pointer is its own address, its field count impossible), so
+ * the fast path needs no check of its own for it; its calls take the
+ * ordinary path. */
+extern const plume_site_desc_t plume_site_ordinary;
+#define PLUME_SITE_ORDINARY ((void *)&plume_site_ordinary)
 
 /* The descriptor for `site`, learning it on its first call; NULL when the
  * site cannot be learned (then, and when out of memory, the site is marked
