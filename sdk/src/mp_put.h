@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hot_string.h"
 
@@ -20,8 +21,10 @@ static inline size_t plume_str_header_size(size_t n)
 static inline uint8_t *plume_put_be64(uint8_t *p, uint8_t tag, uint64_t v)
 {
     p[0] = tag;
-    for (int i = 0; i < 8; i++)
-        p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p + 1, &v, 8);
     return p + 9;
 }
 

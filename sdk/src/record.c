@@ -213,7 +213,58 @@ static bool read_error_tail(plume_mp_reader_t *r, plume_record_view_t *v)
     return r->p == r->end;
 }
 
+/* The shape nearly every log record has, read without the generic reader:
+ * a 4-element array, the 0xcf stamp, a fixint level, a fixstr or str8
+ * message, a fixmap or map16 header. Exactly what the generic reader gives
+ * for such bytes; anything else (or anything cut short) is left to it. */
+static bool read_common_log(const uint8_t *p, size_t n, plume_record_view_t *v)
+{
+    if (n < 13 || p[0] != 0x94 || p[1] != 0xcf || p[10] > PLUME_LEVEL_FATAL)
+        return false;
+    const uint8_t *q = p + 11, *end = p + n;
+    size_t len;
+    if ((*q & 0xe0) == 0xa0) {
+        len = *q & 0x1fu;
+        q += 1;
+    } else if (*q == 0xd9) {
+        len = q[1]; /* n >= 13: q[1] is inside */
+        q += 2;
+    } else {
+        return false;
+    }
+    if ((size_t)(end - q) <= len) /* the message and at least the map's first byte */
+        return false;
+    const uint8_t *msg = q;
+    q += len;
+    uint32_t count;
+    if ((*q & 0xf0) == 0x80) {
+        count = *q & 0x0fu;
+    } else if (*q == 0xde && end - q >= 3) {
+        count = (uint32_t)q[1] << 8 | q[2];
+    } else {
+        return false;
+    }
+    uint64_t stamp;
+    memcpy(&stamp, p + 2, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    stamp = __builtin_bswap64(stamp);
+#endif
+    *v = (plume_record_view_t){.stamp = stamp,
+                               .level = (plume_level_t)p[10],
+                               .message = (const char *)msg,
+                               .message_len = len,
+                               .fields = q,
+                               .fields_len = (size_t)(end - q),
+                               .nfields = count};
+    return true;
+}
+
 bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v)
+{
+    return read_common_log(p, n, v) || plume_record_read_generic(p, n, v);
+}
+
+bool plume_record_read_generic(const uint8_t *p, size_t n, plume_record_view_t *v)
 {
     plume_mp_reader_t r;
     plume_mp_value_t x;

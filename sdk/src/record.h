@@ -141,5 +141,8 @@ static inline uintptr_t plume_record_frame(const plume_record_view_t *v, uint32_
  * The maps of breadcrumbs and errors are skipped whole, so they are known to
  * be complete msgpack. */
 bool plume_record_read(const uint8_t *p, size_t n, plume_record_view_t *v);
+/* The same without the fast path for the common log record's shape (tests
+ * compare the two). */
+bool plume_record_read_generic(const uint8_t *p, size_t n, plume_record_view_t *v);
 
 #endif

@@ -198,7 +198,7 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
     *o++ = breadcrumb ? 0x95 : 0x94;
     o = plume_put_be64(o, 0xcf, stamp);
     *o++ = level;
-    memcpy(o, d->enc, d->head_len);
+    plume_copy_short(o, (const char *)d->enc, d->head_len);
     o += d->head_len;
     uint32_t n = d->nfields + npairs;
     if (n < 16) {
@@ -213,17 +213,17 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
         return false;
     r.p += 8u * d->nfields; /* now at the strings' bytes */
     for (uint32_t i = 0; i < d->nfields; i++) {
-        memcpy(o, d->enc + d->field[i].key_enc, d->field[i].key_enc_len);
+        plume_copy_short(o, (const char *)d->enc + d->field[i].key_enc, d->field[i].key_enc_len);
         o += d->field[i].key_enc_len;
         if (!(o = expand_value(slots + 8u * i, d->field[i].type, &r, o)))
             return false;
     }
     if ((size_t)(r.end - r.p) != pairs_len)
         return false;
-    memcpy(o, r.p, pairs_len);
+    plume_copy_short(o, (const char *)r.p, pairs_len);
     o += pairs_len;
     if (breadcrumb) {
-        memcpy(o, d->enc + d->tail_enc, d->tail_len);
+        plume_copy_short(o, (const char *)d->enc + d->tail_enc, d->tail_len);
         o += d->tail_len;
     }
     out->len = (size_t)(o - out->data);

@@ -501,9 +501,86 @@ static void malformed_breadcrumbs_refused(void **state)
     free(log);
 }
 
+/* Both readers give the same answer and, when they accept, the same view. */
+static void assert_readers_agree(const uint8_t *p, size_t n)
+{
+    plume_record_view_t a, b;
+    memset(&a, 0x5a, sizeof(a));
+    memset(&b, 0x5a, sizeof(b));
+    bool ok = plume_record_read(p, n, &a);
+    assert_int_equal(ok, plume_record_read_generic(p, n, &b));
+    if (!ok)
+        return;
+    assert_true(a.stamp == b.stamp);
+    assert_int_equal(a.level, b.level);
+    assert_ptr_equal(a.message, b.message);
+    assert_int_equal(a.message_len, b.message_len);
+    assert_ptr_equal(a.fields, b.fields);
+    assert_int_equal(a.fields_len, b.fields_len);
+    assert_int_equal(a.nfields, b.nfields);
+    assert_int_equal(a.breadcrumb, b.breadcrumb);
+    assert_int_equal(a.error, b.error);
+    assert_ptr_equal(a.category, b.category);
+    assert_int_equal(a.category_len, b.category_len);
+    assert_int_equal(a.has_code, b.has_code);
+    assert_int_equal(a.nframes, b.nframes);
+}
+
+/* plume_record_read()'s fast path for the common log record agrees with
+ * the generic reader on records of every message form (nil, fixstr, str8,
+ * str16) and map form, on every cut of them and on every single-byte
+ * change at the positions the fast path decides on. */
+static void fast_read_agrees_with_generic(void **state)
+{
+    (void)state;
+    static char msg[300];
+    memset(msg, 'm', sizeof(msg) - 1);
+    size_t lens[] = {0, 1, 31, 32, 255, 256, 299};
+    plume_field_t f[20];
+    static const char *const keys[20] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+                                         "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"};
+    for (int i = 0; i < 20; i++)
+        f[i] = plume_i64(keys[i], i);
+    for (size_t li = 0; li <= sizeof(lens) / sizeof(lens[0]); li++) {
+        for (size_t nf = 0; nf <= 20; nf += 5) {
+            char m[300];
+            const char *message = NULL; /* the last round: nil */
+            if (li < sizeof(lens) / sizeof(lens[0])) {
+                memcpy(m, msg, lens[li]);
+                m[lens[li]] = '\0';
+                message = m;
+            }
+            size_t n;
+            uint8_t *rec = make(0x0102030405060708ull, PLUME_LEVEL_WARN, message, f, nf, &n);
+            assert_readers_agree(rec, n);
+            for (size_t cut = 0; cut < n; cut++)
+                assert_readers_agree(rec, cut);
+            uint8_t *bad = malloc(n);
+            assert_non_null(bad);
+            static const uint8_t values[] = {0x00, 0x05, 0x06, 0x7f, 0x80, 0x8f, 0x90, 0x94,
+                                             0xa0, 0xbf, 0xc0, 0xcc, 0xcf, 0xd9, 0xda, 0xde,
+                                             0xdf, 0xff};
+            size_t ml = message ? strlen(message) : 0;
+            size_t map_at = message ? 11 + (ml < 32 ? 1 : ml < 256 ? 2 : 3) + ml : 12;
+            for (size_t at = 0; at < n; at++) {
+                if (at >= 16 && (at + 2 < map_at || at > map_at + 3))
+                    continue; /* the header and around the map's first byte */
+                for (size_t k = 0; k < sizeof(values); k++) {
+                    memcpy(bad, rec, n);
+                    bad[at] = values[k];
+                    assert_readers_agree(bad, n);
+                }
+            }
+            free(bad);
+            free(rec);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fast_read_agrees_with_generic),
         cmocka_unit_test(typed_fields_round_trip),
         cmocka_unit_test(known_sizes_same_record),
         cmocka_unit_test(no_message_no_fields),
