@@ -295,6 +295,50 @@ __attribute__((noinline)) static void log_site_call(plume_site_t *site, plume_le
  * bytes and the wake-up aside), so the entry points hand over to their
  * complete path as a tail call and keep no frame. False when it did
  * nothing; then the complete path takes the call. */
+/* site_fast() once the call is known to have the site's message and nfields
+ * (a constant for the common counts: everything unrolls, no second
+ * dispatch). */
+__attribute__((always_inline)) static inline bool
+site_fast_n(const plume_site_desc_t *d, plume_thread_t *t, uint64_t stamp, plume_level_t level,
+            const plume_field_t *fields, size_t nfields, const plume_record_extra_t *overlay)
+{
+    uint32_t str_len[PLUME_MAX_FIELDS];
+    size_t n = plume_site_measure_n(d, fields, nfields, str_len);
+    if (__builtin_expect(n == 0, 0))
+        return false;
+    if (__builtin_expect(overlay->pairs_len != 0, 0))
+        n += 8u + overlay->pairs_len;
+    plume_ring_t *ring = t->ring;
+    t->busy = 1;
+    atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
+    plume_ring_claim_t claim;
+    uint8_t *p = plume_ring_claim(ring, n, &claim);
+    if (__builtin_expect(p == NULL, 0)) { /* full: the complete path counts the drop */
+        atomic_signal_fence(memory_order_seq_cst);
+        t->busy = 0;
+        return false;
+    }
+    p = plume_site_write_head(p, d, stamp, level, overlay);
+    p = plume_site_write_n(p, d, fields, nfields, str_len);
+    if (__builtin_expect(overlay->pairs_len != 0, 0))
+        memcpy(p, overlay->pairs, overlay->pairs_len);
+    plume_ring_publish(ring, &claim, n);
+    atomic_signal_fence(memory_order_seq_cst);
+    t->busy = 0;
+    if (__builtin_expect(plume_ring_over_half(ring), 0) &&
+        atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
+        plume_sdk_wake();
+    return true;
+}
+
+/* The fast path of the macros' calls: a call matching its learned site d,
+ * on attached thread t that is not busy and has no drops to report, with
+ * room in its ring (and for log calls, below error level and without
+ * sampling: the callers check). It does what the complete path does for
+ * such a call, as a leaf: nothing is called on the way (strings over 32
+ * bytes and the wake-up aside), so the entry points hand over to their
+ * complete path as a tail call. False when it did nothing; then the
+ * complete path takes the call. */
 __attribute__((always_inline)) static inline bool site_fast(const plume_site_desc_t *d,
                                                             plume_thread_t *t,
                                                             plume_level_t level,
@@ -302,7 +346,9 @@ __attribute__((always_inline)) static inline bool site_fast(const plume_site_des
                                                             const plume_field_t *fields,
                                                             size_t nfields, bool with_overlay)
 {
-    if (__builtin_expect(t->busy || t->unreported_drops != 0, 0))
+    if (__builtin_expect(t->busy || t->unreported_drops != 0 || message != d->message ||
+                             nfields != d->nfields,
+                         0))
         return false;
     uint64_t stamp = plume_clock_stamp_tsc_known();
     plume_record_extra_t overlay = {.pairs_len = 0};
@@ -313,28 +359,14 @@ __attribute__((always_inline)) static inline bool site_fast(const plume_site_des
         overlay.pairs_len = (uint32_t)(state >> 32);
         overlay.npairs = (uint32_t)state;
     }
-    uint32_t str_len[PLUME_MAX_FIELDS];
-    size_t n = plume_site_measure(d, message, fields, nfields, overlay.pairs_len, str_len);
-    if (__builtin_expect(n == 0, 0))
-        return false;
-    plume_ring_t *ring = t->ring;
-    t->busy = 1;
-    atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
-    plume_ring_claim_t claim;
-    void *p = plume_ring_claim(ring, n, &claim);
-    if (__builtin_expect(p == NULL, 0)) { /* full: the complete path counts the drop */
-        atomic_signal_fence(memory_order_seq_cst);
-        t->busy = 0;
-        return false;
+    switch (nfields) {
+    case 0: return site_fast_n(d, t, stamp, level, fields, 0, &overlay);
+    case 1: return site_fast_n(d, t, stamp, level, fields, 1, &overlay);
+    case 2: return site_fast_n(d, t, stamp, level, fields, 2, &overlay);
+    case 3: return site_fast_n(d, t, stamp, level, fields, 3, &overlay);
+    case 4: return site_fast_n(d, t, stamp, level, fields, 4, &overlay);
+    default: return site_fast_n(d, t, stamp, level, fields, nfields, &overlay);
     }
-    plume_site_write(p, d, stamp, level, fields, str_len, &overlay);
-    plume_ring_publish(ring, &claim, n);
-    atomic_signal_fence(memory_order_seq_cst);
-    t->busy = 0;
-    if (__builtin_expect(plume_ring_over_half(ring), 0) &&
-        atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
-        plume_sdk_wake();
-    return true;
 }
 
 PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,

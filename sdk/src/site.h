@@ -117,6 +117,7 @@ plume_site_measure_n(const plume_site_desc_t *d, const plume_field_t *fields, si
     size_t size = d->fixed_size;
 #pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
+        str_len[i] = 0; /* unused for other types; set so every entry is */
         if (d->field[i].type != PLUME_FIELD_STR)
             continue;
         const char *v = fields[i].v.s;
@@ -174,11 +175,11 @@ plume_site_write_n(uint8_t *p, const plume_site_desc_t *d, const plume_field_t *
     return p;
 }
 
-/* Writes the record plume_site_measure() measured (the same call). */
-__attribute__((always_inline)) static inline void
-plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
-                                    plume_level_t level, const plume_field_t *fields,
-                                    const uint32_t *str_len, const plume_record_extra_t *overlay)
+/* The record's header (and the overlay's counts when it has pairs) at p;
+ * returns where the values go. */
+__attribute__((always_inline)) static inline uint8_t *
+plume_site_write_head(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
+                      plume_level_t level, const plume_record_extra_t *overlay)
 {
     bool has_overlay = overlay && overlay->pairs_len;
     uint8_t head[4] = {PLUME_SITE_TAG,
@@ -193,6 +194,16 @@ plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
         memcpy(p + 4, &overlay->npairs, 4);
         p += 8;
     }
+    return p;
+}
+
+/* Writes the record plume_site_measure() measured (the same call). */
+__attribute__((always_inline)) static inline void
+plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp, plume_level_t level,
+                 const plume_field_t *fields, const uint32_t *str_len,
+                 const plume_record_extra_t *overlay)
+{
+    p = plume_site_write_head(p, d, stamp, level, overlay);
     switch (d->nfields) {
     case 0: break;
     case 1: p = plume_site_write_n(p, d, fields, 1, str_len); break;
@@ -201,7 +212,7 @@ plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
     case 4: p = plume_site_write_n(p, d, fields, 4, str_len); break;
     default: p = plume_site_write_n(p, d, fields, d->nfields, str_len); break;
     }
-    if (has_overlay)
+    if (overlay && overlay->pairs_len)
         memcpy(p, overlay->pairs, overlay->pairs_len);
 }
 
