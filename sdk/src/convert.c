@@ -186,6 +186,9 @@ static void submit(plume_convert_t *c, uint32_t tid, const char *name, const plu
         .origin_len = 3,
         .fields_json = (const char *)b->data,
         .fields_json_len = b->len,
+        /* rendered here by the JSON writer, which escapes every control
+         * byte: no LF for the NDJSON encoders to look for */
+        .fields_json_one_line = true,
         .hints = hints,
         .error = error,
         .error_len = error_len,

@@ -450,6 +450,7 @@ bool plume_outgoing_finish(plume_outgoing_t *g, plume_buf_t *out_json, plume_buf
     ev->fields_len = 0;
     ev->fields_json = (const char *)out_json->data;
     ev->fields_json_len = out_json->len;
+    ev->fields_json_one_line = false; /* re-rendered: let the encoders look */
     ev->hints = hints;
     return true;
 }
