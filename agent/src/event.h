@@ -82,7 +82,8 @@ typedef struct plume_event_view {
     const char *fields_json; /* JSON object text, or NULL (never both) */
     size_t fields_json_len;
     /* Set only by a producer that knows fields_json holds no LF byte (the
-     * stdin collector: it is part of one input line); the NDJSON encoders
+     * stdin collector: it is part of one input line; the SDK's converter:
+     * its JSON writer escapes control bytes); the NDJSON encoders
      * then skip their own check for one. plume_event_view() never sets it
      * and plume_event_write() does not store it. */
     bool fields_json_one_line;
