@@ -14,27 +14,16 @@
 #include "event.h"
 #include "json_parse.h"
 #include "mp.h"
+#include "sentry_render.h"
 #include "sentry_event.h"
 
 #define T0 (1795255200ull * 1000000000ull + 123456789ull) /* 2026-11-21T10:00:00.123456789Z */
 #define EVENT_ID "0123456789abcdef0123456789abcdef"
 
-/* Renders the event in ev (msgpack) and returns the JSON as a static string,
- * after checking it is one valid JSON document. */
+/* The event in ev (msgpack) rendered, as a checked JSON string. */
 static const char *render(const plume_buf_t *ev, const plume_sentry_event_opts_t *opts)
 {
-    static char text[16384];
-    plume_event_view_t v;
-    assert_true(plume_event_view(ev->data, ev->len, &v));
-    plume_buf_t out;
-    plume_buf_init(&out, 0);
-    assert_true(plume_sentry_event_json(&out, &v, EVENT_ID, opts));
-    assert_true(out.len < sizeof(text));
-    assert_true(plume_json_validate((const char *)out.data, out.len, NULL, NULL, NULL));
-    memcpy(text, out.data, out.len);
-    text[out.len] = '\0';
-    plume_buf_free(&out);
-    return text;
+    return plume_test_sentry_render(plume_sentry_event_json, ev, EVENT_ID, opts);
 }
 
 static const plume_sentry_event_opts_t OPTS = {.sdk_version = "9.9.9"};
