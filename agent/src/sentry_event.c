@@ -392,14 +392,17 @@ bool plume_sentry_event_json(plume_buf_t *b, const plume_event_view_t *ev,
     const char *ver = opts && opts->sdk_version ? opts->sdk_version : PLUME_VERSION;
     plume_json_write_str(b, ver, strlen(ver));
     put_lit(b, "}}");
-    plume_buf_free(&tmp);
-    if (b->failed) {
+    return plume_sentry_json_finish(b, start, &tmp, true);
+fail:
+    return plume_sentry_json_finish(b, start, &tmp, false);
+}
+
+bool plume_sentry_json_finish(plume_buf_t *b, size_t start, plume_buf_t *tmp, bool ok)
+{
+    plume_buf_free(tmp);
+    if (!ok || b->failed) {
         b->len = start;
         return false;
     }
     return true;
-fail:
-    plume_buf_free(&tmp);
-    b->len = start;
-    return false;
 }

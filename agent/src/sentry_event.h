@@ -38,6 +38,11 @@ typedef struct plume_sentry_event_opts {
 bool plume_sentry_event_json(plume_buf_t *out, const plume_event_view_t *ev,
                              const char *event_id, const plume_sentry_event_opts_t *opts);
 
+/* The end of both encoders (this one and sentry_log.c): frees their scratch
+ * buffer tmp and, unless ok and b still whole, takes b back to `start` and
+ * returns false. */
+bool plume_sentry_json_finish(plume_buf_t *b, size_t start, plume_buf_t *tmp, bool ok);
+
 /* The Sentry spelling of a level ("warning" for warn, "debug" for trace). */
 const char *plume_sentry_level(plume_level_t level);
 

@@ -208,14 +208,7 @@ bool plume_sentry_log_json(plume_buf_t *b, const plume_event_view_t *ev, const c
     if (b->len > attrs && !b->failed)
         b->data[attrs] = ' '; /* the first attribute's leading comma */
     put_lit(b, "}}");
-    plume_buf_free(&tmp);
-    if (b->failed) {
-        b->len = start;
-        return false;
-    }
-    return true;
+    return plume_sentry_json_finish(b, start, &tmp, true);
 fail:
-    plume_buf_free(&tmp);
-    b->len = start;
-    return false;
+    return plume_sentry_json_finish(b, start, &tmp, false);
 }
