@@ -2,6 +2,7 @@
 /* See test_support.h. */
 #include "test_support.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -116,4 +117,19 @@ void plume_test_expect_metrics(const plume_metrics_t *got, const plume_metrics_t
     M(delivered) M(retries) M(rejected_by_sink) M(dropped_outbox_full) M(dropped_failed)
     M(dropped_corrupt) M(dropped_encode)
 #undef M
+}
+
+bool plume_test_names_in_key(const char *const *names, size_t nnames, const char *k, size_t n)
+{
+    for (size_t i = 0; i < nnames; i++) {
+        size_t len = strlen(names[i]);
+        for (size_t at = 0; len && at + len <= n; at++) {
+            size_t j = 0;
+            while (j < len && tolower((unsigned char)k[at + j]) == tolower((unsigned char)names[i][j]))
+                j++;
+            if (j == len)
+                return true;
+        }
+    }
+    return false;
 }

@@ -6,6 +6,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,10 @@ void plume_test_rm_rf(const char *path);
 /* Number of entries of `dir` not starting with '.' whose name ends in `suffix`
  * ("" counts them all); 0 if dir does not exist. */
 int plume_test_count_files(const char *dir, const char *suffix);
+
+/* The scrub rule by plain search, as a reference for the scrubber's tests:
+ * true when one of the names occurs in k[0..n), ignoring ASCII case. */
+bool plume_test_names_in_key(const char *const *names, size_t nnames, const char *k, size_t n);
 
 struct plume_metrics;
 /* Fails the test (naming the counter) unless every counter of `got` equals
