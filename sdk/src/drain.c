@@ -2,14 +2,19 @@
 /* Draining every thread's ring. See drain.h. */
 #include "drain.h"
 
+#include <stdint.h>
+
 #include "clock.h"
 #include "record.h"
 #include "site.h"
 
+/* A site record turned back into a record. Kept from pass to pass (only one
+ * thread drains at a time), so a steady stream does not grow a buffer anew
+ * on every pass; it stays as large as the largest record expanded. */
+static plume_buf_t expanded = {.max = SIZE_MAX}; /* as plume_buf_init(&b, 0) leaves it */
+
 size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
 {
-    plume_buf_t expanded; /* a site record turned back into a record */
-    plume_buf_init(&expanded, 0);
     size_t total = 0;
     plume_thread_t *prev = NULL;
     plume_thread_t *t = plume_thread_first();
@@ -46,6 +51,5 @@ size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
         }
         t = next;
     }
-    plume_buf_free(&expanded);
     return total;
 }
