@@ -18,12 +18,11 @@ import sys
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import zstandard  # noqa: E402
 
+from http_client import post  # noqa: E402
 import axiom_receiver  # noqa: E402
 from axiom_receiver import AxiomReceiver, parse_rfc3339  # noqa: E402
 
@@ -36,22 +35,6 @@ def ndjson(events):
 
 def zstd(data):
     return zstandard.ZstdCompressor().compress(data)
-
-
-def post(url, body, headers=None, method="POST", timeout=10):
-    """Sends one request with urllib; returns (status, headers, parsed JSON or
-    raw body) for every status, errors included."""
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            status, hdrs, data = r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        status, hdrs, data = e.code, e.headers, e.read()
-    try:
-        data = json.loads(data)
-    except ValueError:
-        pass
-    return status, hdrs, data
 
 
 def good_headers(token="t", encoding="zstd"):

@@ -24,11 +24,10 @@ import sys
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from http_client import post  # noqa: E402
 import sentry_receiver as sr  # noqa: E402
 from sentry_receiver import (EnvelopeError, EnvelopeTooLarge, SentryReceiver,  # noqa: E402
                              lint_envelope, node_check, parse_envelope, validate_event)
@@ -100,21 +99,6 @@ def envelope(*items, header=None):
     if header is not None:
         h = header
     return json.dumps(h).encode() + b"\n" + b"".join(items)
-
-
-def post(url, body, headers=None, method="POST", timeout=10):
-    """One request with urllib; (status, headers, parsed JSON or raw body)."""
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            status, hdrs, data = r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        status, hdrs, data = e.code, e.headers, e.read()
-    try:
-        data = json.loads(data)
-    except ValueError:
-        pass
-    return status, hdrs, data
 
 
 def good_headers(auth=AUTH, encoding="gzip"):
