@@ -26,7 +26,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # Not under TSan: sdk_test_capture. Its threads call unw_backtrace and exit;
 # libunwind's thread-exit destructor then locks a mutex after TSan has torn the
 # thread down, which crashes inside TSan's interceptor (not in Plume's code).
-TSAN_OPTIONS=halt_on_error=1 CTEST_FILTER='batch_worker|axiom_sink|outbox|stdin_source|integration_test_agent|sdk_test_ring|sdk_test_log|sdk_test_clock|sdk_test_lifecycle|sdk_test_convert|sdk_test_scope|sdk_test_overlay|sdk_test_modules|sdk_test_stack|sdk_test_emit|sdk_test_site' \
+TSAN_OPTIONS=halt_on_error=1 CTEST_FILTER='batch_worker|axiom_sink|outbox|stdin_source|integration_test_agent|sdk_test_ring|sdk_test_log|sdk_test_clock|sdk_test_lifecycle|sdk_test_convert|sdk_test_scope|sdk_test_overlay|sdk_test_modules|sdk_test_stack|sdk_test_emit|sdk_test_site|sdk_test_hot' \
   run_suite build-tsan -DPLUME_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 CC=clang run_suite build-fuzz -DPLUME_FUZZ=ON -DPLUME_FUZZ_SECONDS="${PLUME_FUZZ_SECONDS:-60}"
 echo "== all test suites passed"

@@ -55,18 +55,6 @@ static inline uint64_t plume_clock_stamp(void)
     return plume_clock_realtime_ns();
 }
 
-/* plume_clock_stamp() for a caller that knows the TSC is in use where there
- * is one (the log calls' fast path: plume_sdk.fast_floor says so), without
- * the check. */
-static inline uint64_t plume_clock_stamp_tsc_known(void)
-{
-#if defined(__x86_64__)
-    return __builtin_ia32_rdtsc();
-#else
-    return plume_clock_stamp();
-#endif
-}
-
 /* Once, at init (not hot; takes about 5 ms): uses the TSC when the CPU is
  * x86-64, cpuid reports an invariant TSC (0x80000007:EDX[8]) and the TSC
  * advances at one plausible rate (0.1-20 GHz) against CLOCK_MONOTONIC over two

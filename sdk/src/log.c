@@ -28,7 +28,12 @@
  * plume_init() it lets everything through, so early calls are counted. */
 PLUME_API int plume_min_level_ = PLUME_LEVEL_TRACE;
 
-plume_sdk_state_t plume_sdk = {.wake_fd = -1, .fast_floor = PLUME_LEVEL_ERROR};
+plume_sdk_state_t plume_sdk = {.wake_fd = -1};
+
+/* The lowest level the fast paths take (plume_hot.h): the minimum level
+ * while running without sampling and (on x86-64) with TSC stamps, else
+ * PLUME_HOT_OFF_. One load instead of four checks. */
+PLUME_API int plume_hot1_floor_ = PLUME_HOT_OFF_;
 
 void plume_sdk_wake(void)
 {
@@ -50,16 +55,18 @@ void plume_sdk_set_running(bool on, size_t ring_size, int min_level, double samp
         __atomic_store_n(&plume_min_level_, min_level, __ATOMIC_RELAXED);
     } else {
         __atomic_store_n(&plume_min_level_, PLUME_LEVEL_TRACE, __ATOMIC_RELAXED);
-        atomic_store_explicit(&plume_sdk.fast_floor, PLUME_LEVEL_ERROR, memory_order_relaxed);
+        __atomic_store_n(&plume_hot1_floor_, PLUME_HOT_OFF_, __ATOMIC_RELAXED);
     }
     atomic_store_explicit(&plume_sdk.running, on, memory_order_release);
     if (on) { /* after running: a call the fast path takes finds it set */
         bool fast = !plume_sdk.sampling;
-#if defined(__x86_64__)
+#if defined(PLUME_HOT_AVAILABLE_)
         fast = fast && plume_clock_uses_tsc(); /* the fast path stamps with rdtsc */
+#else
+        fast = false;
 #endif
-        atomic_store_explicit(&plume_sdk.fast_floor, fast ? min_level : PLUME_LEVEL_ERROR,
-                              memory_order_release);
+        __atomic_store_n(&plume_hot1_floor_, fast ? min_level : PLUME_HOT_OFF_,
+                         __ATOMIC_RELEASE);
     }
 }
 
@@ -67,13 +74,13 @@ void plume_sdk_set_running(bool on, size_t ring_size, int min_level, double samp
  * them when even that does not fit. */
 static void report_drops(plume_thread_t *t)
 {
-    size_t n = plume_record_drops(NULL, 0, t->unreported_drops);
+    size_t n = plume_record_drops(NULL, 0, t->ring->prod.unreported_drops);
     void *p = plume_ring_reserve(t->ring, n);
     if (!p)
         return;
-    plume_record_drops(p, plume_clock_stamp(), t->unreported_drops);
+    plume_record_drops(p, plume_clock_stamp(), t->ring->prod.unreported_drops);
     plume_ring_commit(t->ring, n);
-    t->unreported_drops = 0;
+    t->ring->prod.unreported_drops = 0;
 }
 
 /* Per-thread xorshift for sampling: no shared state. */
@@ -127,15 +134,15 @@ __attribute__((always_inline)) static inline plume_thread_t *ring_enter(void)
         atomic_fetch_add_explicit(&plume_sdk.attach_failures, 1, memory_order_relaxed);
         return NULL;
     }
-    if (t->busy) { /* re-entered from a signal handler on this thread */
+    if (t->ring->prod.busy) { /* re-entered from a signal handler on this thread */
         atomic_store_explicit(&t->reentrant,
                               atomic_load_explicit(&t->reentrant, memory_order_relaxed) + 1,
                               memory_order_relaxed);
         return NULL;
     }
-    t->busy = 1;
+    t->ring->prod.busy = 1;
     atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
-    if (__builtin_expect(t->unreported_drops != 0, 0))
+    if (__builtin_expect(t->ring->prod.unreported_drops != 0, 0))
         report_drops(t);
     return t;
 }
@@ -148,7 +155,7 @@ static void ring_refused(plume_thread_t *t, bool breadcrumb)
         atomic_fetch_add_explicit(&plume_sdk.crumb_drops, 1, memory_order_relaxed);
         return;
     }
-    t->unreported_drops++;
+    t->ring->prod.unreported_drops++;
     atomic_fetch_add_explicit(&plume_sdk.ring_drops, 1, memory_order_relaxed);
     atomic_store_explicit(&t->drops, atomic_load_explicit(&t->drops, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -161,7 +168,7 @@ static void ring_refused(plume_thread_t *t, bool breadcrumb)
 __attribute__((always_inline)) static inline void ring_leave(plume_thread_t *t, plume_level_t level)
 {
     atomic_signal_fence(memory_order_seq_cst);
-    t->busy = 0;
+    t->ring->prod.busy = 0;
     if (level >= PLUME_LEVEL_ERROR) /* breadcrumbs are info: never here */
         plume_sdk_wake();
     else if (plume_ring_over_half(t->ring) &&
@@ -262,7 +269,7 @@ static inline void log_call(plume_site_t *site, plume_level_t level, const char 
         return;
     }
     /* the thread's scope overlay, read once (a push/pop publishes it in one store) */
-    uint64_t state = plume_overlay_state;
+    uint64_t state = plume_hot1_overlay_;
     plume_record_extra_t extra, *overlay = NULL;
     if (__builtin_expect(state != 0, 0)) {
         atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
@@ -287,102 +294,30 @@ __attribute__((noinline)) static void log_site_call(plume_site_t *site, plume_le
     log_call(site, level, message, message_size, fields, nfields);
 }
 
-/* The fast path of the macros' calls: a call matching its learned site d,
- * on attached thread t that is not busy and has no drops to report, with
- * room in its ring (and for log calls, below error level and without
- * sampling: the callers check). It does what the complete path does for
- * such a call, as a leaf: nothing is called on the way (strings over 32
- * bytes and the wake-up aside), so the entry points hand over to their
- * complete path as a tail call and keep no frame. False when it did
- * nothing; then the complete path takes the call. */
-/* site_fast() once the call is known to have the site's message and nfields
- * (a constant for the common counts: everything unrolls, no second
- * dispatch). */
-__attribute__((always_inline)) static inline bool
-site_fast_n(const plume_site_desc_t *d, plume_thread_t *t, uint64_t stamp, plume_level_t level,
-            const plume_field_t *fields, size_t nfields, const plume_record_extra_t *overlay)
-{
-    uint32_t str_len[PLUME_MAX_FIELDS];
-    size_t n = plume_site_measure_n(d, fields, nfields, str_len);
-    if (__builtin_expect(n == 0, 0))
-        return false;
-    if (__builtin_expect(overlay->pairs_len != 0, 0))
-        n += 8u + overlay->pairs_len;
-    plume_ring_t *ring = t->ring;
-    t->busy = 1;
-    atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
-    plume_ring_claim_t claim;
-    uint8_t *p = plume_ring_claim(ring, n, &claim);
-    if (__builtin_expect(p == NULL, 0)) { /* full: the complete path counts the drop */
-        atomic_signal_fence(memory_order_seq_cst);
-        t->busy = 0;
-        return false;
-    }
-    p = plume_site_write_head(p, d, stamp, level, overlay);
-    p = plume_site_write_n(p, d, fields, nfields, str_len);
-    if (__builtin_expect(overlay->pairs_len != 0, 0))
-        memcpy(p, overlay->pairs, overlay->pairs_len);
-    plume_ring_publish(ring, &claim, n);
-    atomic_signal_fence(memory_order_seq_cst);
-    t->busy = 0;
-    if (__builtin_expect(plume_ring_over_half(ring), 0) &&
-        atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
-        plume_sdk_wake();
-    return true;
-}
-
-/* The fast path of the macros' calls: a call matching its learned site d,
- * on attached thread t that is not busy and has no drops to report, with
- * room in its ring (and for log calls, below error level and without
- * sampling: the callers check). It does what the complete path does for
- * such a call, as a leaf: nothing is called on the way (strings over 32
- * bytes and the wake-up aside), so the entry points hand over to their
- * complete path as a tail call. False when it did nothing; then the
- * complete path takes the call. */
-__attribute__((always_inline)) static inline bool site_fast(const plume_site_desc_t *d,
-                                                            plume_thread_t *t,
-                                                            plume_level_t level,
-                                                            const char *message,
-                                                            const plume_field_t *fields,
-                                                            size_t nfields, bool with_overlay)
-{
-    if (__builtin_expect(t->busy || t->unreported_drops != 0 || message != d->message ||
-                             nfields != d->nfields,
-                         0))
-        return false;
-    uint64_t stamp = plume_clock_stamp_tsc_known();
-    plume_record_extra_t overlay = {.pairs_len = 0};
-    uint64_t state = with_overlay ? plume_overlay_state : 0;
-    if (__builtin_expect(state != 0, 0)) {
-        atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
-        overlay.pairs = plume_overlay.bytes;
-        overlay.pairs_len = (uint32_t)(state >> 32);
-        overlay.npairs = (uint32_t)state;
-    }
-    switch (nfields) {
-    case 0: return site_fast_n(d, t, stamp, level, fields, 0, &overlay);
-    case 1: return site_fast_n(d, t, stamp, level, fields, 1, &overlay);
-    case 2: return site_fast_n(d, t, stamp, level, fields, 2, &overlay);
-    case 3: return site_fast_n(d, t, stamp, level, fields, 3, &overlay);
-    case 4: return site_fast_n(d, t, stamp, level, fields, 4, &overlay);
-    default: return site_fast_n(d, t, stamp, level, fields, nfields, &overlay);
-    }
-}
-
+/* The macros' entry point, for what their inline fast path (plume_hot.h)
+ * did not take, or all their calls when it is not compiled in: the same
+ * fast path here, with the thread's overlay, then the complete path (a tail
+ * call: the fast path keeps no frame). */
 PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const char *message,
                                unsigned message_size, const plume_field_t *fields,
                                size_t nfields)
 {
-    /* NULL before the site is learned (one that cannot be learned holds a
-     * descriptor no call matches) */
-    const plume_site_desc_t *d = site ? plume_site_peek(site) : NULL;
-    plume_thread_t *t = plume_thread_self_;
-    int floor = atomic_load_explicit(&plume_sdk.fast_floor, memory_order_acquire);
-    if (__builtin_expect(d == NULL || t == NULL || (int)level < floor ||
-                             (unsigned)level >= PLUME_LEVEL_ERROR ||
-                             !site_fast(d, t, level, message, fields, nfields, true),
-                         0))
-        return log_site_call(site, level, message, message_size, fields, nfields);
+#if defined(PLUME_HOT_AVAILABLE_)
+    if (__builtin_expect(site != NULL, 1) &&
+        plume_hot_put_(site, (int)level, 0, NULL, message, fields, nfields, plume_overlay.bytes))
+        return;
+#endif
+    return log_site_call(site, level, message, message_size, fields, nfields);
+}
+
+/* The inline fast path found the calling thread's ring over half full (by
+ * its cached view of the consumer): wake the worker if it sleeps. */
+PLUME_API void plume_hot1_filling_(void)
+{
+    plume_producer_t *p = plume_hot1_producer_;
+    if (p && plume_producer_over_half(p) &&
+        atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
+        plume_sdk_wake();
 }
 
 PLUME_API void plume_log(plume_level_t level, const char *message, const plume_field_t *fields,
@@ -402,7 +337,7 @@ bool plume_capture_accepts(void)
 void plume_capture_put(const char *message, const plume_field_t *fields, size_t nfields,
                        plume_record_extra_t *extra)
 {
-    uint64_t state = plume_overlay_state;
+    uint64_t state = plume_hot1_overlay_;
     if (state != 0) {
         atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
         extra->pairs = plume_overlay.bytes;
@@ -444,14 +379,13 @@ PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
                                       unsigned message_size, const plume_field_t *fields,
                                       size_t nfields)
 {
-    const plume_site_desc_t *d = site ? plume_site_peek(site) : NULL;
-    plume_thread_t *t = plume_thread_self_;
-    if (__builtin_expect(d == NULL || t == NULL || d->category != category ||
-                             !atomic_load_explicit(&plume_sdk.running, memory_order_acquire) ||
-                             !site_fast(d, t, PLUME_LEVEL_INFO, message, fields, nfields, false),
-                         0))
-        return breadcrumb_site_call(site, category, category_size, message, message_size,
-                                    fields, nfields);
+#if defined(PLUME_HOT_AVAILABLE_)
+    if (__builtin_expect(site != NULL, 1) &&
+        plume_hot_put_(site, PLUME_LEVEL_INFO, 1, category, message, fields, nfields, NULL))
+        return;
+#endif
+    return breadcrumb_site_call(site, category, category_size, message, message_size, fields,
+                                nfields);
 }
 
 PLUME_API void plume_breadcrumb(const char *category, const char *message,

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "plume/plume.h"
+
 #define PLUME_OVERLAY_MAX_BYTES 1024u
 #define PLUME_OVERLAY_MAX_DEPTH 8u
 
@@ -22,10 +24,9 @@ typedef struct plume_overlay {
 } plume_overlay_t;
 
 extern __thread plume_overlay_t plume_overlay __attribute__((visibility("hidden")));
-/* (bytes << 32) | pairs of the overlay, stored once per push/pop; read by
- * every log call, hence initial-exec TLS (no __tls_get_addr call) apart from
- * the kilobyte of bytes, which only a call under a push reads. */
-extern __thread uint64_t plume_overlay_state
-    __attribute__((visibility("hidden"), tls_model("initial-exec")));
+/* The overlay's (bytes << 32) | pairs, stored once per push/pop, is
+ * plume_hot1_overlay_ (plume_hot.h): initial-exec TLS, as every log call
+ * reads it (the macros' inline fast path too); only a call under a push
+ * reads the kilobyte of bytes above. */
 
 #endif

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t), "the producer reaches head/tail as uint64_t");
+
 static inline uint32_t get_le32(const uint8_t *p)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -64,6 +66,13 @@ plume_ring_t *plume_ring_new(size_t capacity, size_t max_record)
     r->max_record = max_record;
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
+    r->prod.data = data;
+    r->prod.mask = capacity - 1;
+    r->prod.cap = capacity;
+    r->prod.max_record = max_record;
+    /* the same 64-bit words: _Atomic uint64_t has uint64_t's layout here */
+    r->prod.head = (uint64_t *)&r->head;
+    r->prod.tail = (uint64_t *)&r->tail;
     return r;
 }
 

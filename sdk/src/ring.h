@@ -34,7 +34,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "plume/plume.h" /* struct plume_producer_: the producer's block */
+
 typedef struct plume_ring plume_ring_t;
+typedef struct plume_producer_ plume_producer_t;
 
 /* Smallest and largest accepted capacities (bytes, powers of two). The SDK uses
  * 1 MiB by default; tests go down to the minimum. */
@@ -73,7 +76,7 @@ size_t plume_ring_used(const plume_ring_t *r);
 /* ---- the producer's side, inline: it is the log call's hot path ---- */
 
 #define PLUME_RING_BLOCK 128 /* separation between the blocks written by each side */
-#define PLUME_RING_HDR 4     /* bytes of the little-endian length before a payload */
+#define PLUME_RING_HDR PLUME_HOT_RING_HDR_ /* bytes of the little-endian length before a payload */
 
 /* The ring's state, here only so that the producer's functions below can be
  * inlined; use the functions. */
@@ -84,12 +87,11 @@ struct plume_ring {
     size_t cap;
     size_t max_record; /* largest payload accepted */
 
-    /* Producer's private state. */
-    alignas(PLUME_RING_BLOCK) uint64_t wpos; /* == head: the producer's own copy */
-    uint64_t tail_cache; /* the producer's last view of `tail` (never ahead of it) */
-    size_t res_n;        /* payload size of the open reservation */
-    int res_open;        /* a reservation is open (commit acts only then) */
-    uint32_t fill_skip;  /* plume_ring_over_half() calls left before it reloads */
+    /* Producer's private state, with its own copies of the configuration
+     * (the layout is in plume_hot.h: the macros' inline fast path writes
+     * records through it; the owning thread keeps its per-call flags there
+     * too). */
+    alignas(PLUME_RING_BLOCK) plume_producer_t prod;
 
     /* Written by the producer only, read by the consumer. */
     alignas(PLUME_RING_BLOCK) _Atomic uint64_t head; /* end of the last committed record */
@@ -117,84 +119,43 @@ static inline uint64_t plume_ring_record_size(size_t n)
  * is never committed is simply abandoned (the next reserve reuses its space). */
 static inline void *plume_ring_reserve(plume_ring_t *r, size_t n)
 {
-    if (__builtin_expect(n > r->max_record, 0)) {
-        r->res_open = 0;
+    if (__builtin_expect(n > r->prod.max_record, 0)) {
+        r->prod.res_open = 0;
         return NULL;
     }
-    uint64_t head = r->wpos;
+    uint64_t head = r->prod.wpos;
     uint64_t end = head + plume_ring_record_size(n);
     /* Only when the cached tail says "full" is the real one reloaded
      * (acquire: the one access to the consumer's block). */
-    if (__builtin_expect(end - r->tail_cache > r->cap, 0)) {
-        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (end - r->tail_cache > r->cap) {
-            r->res_open = 0;
+    if (__builtin_expect(end - r->prod.tail_cache > r->prod.cap, 0)) {
+        r->prod.tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (end - r->prod.tail_cache > r->prod.cap) {
+            r->prod.res_open = 0;
             return NULL;
         }
     }
-    r->res_n = n;
-    r->res_open = 1;
-    return r->data + (head & r->mask) + PLUME_RING_HDR;
+    r->prod.res_n = n;
+    r->prod.res_open = 1;
+    return r->prod.data + (head & r->prod.mask) + PLUME_RING_HDR;
 }
 /* Producer: publishes the record reserved last with its final payload length
  * `len` (a length above the reserved size is cut to it). Without an open
  * reservation it does nothing. */
 static inline void plume_ring_commit(plume_ring_t *r, size_t len)
 {
-    if (__builtin_expect(!r->res_open, 0))
+    if (__builtin_expect(!r->prod.res_open, 0))
         return;
-    if (__builtin_expect(len > r->res_n, 0))
-        len = r->res_n;
-    r->res_open = 0;
-    uint64_t head = r->wpos;
+    if (__builtin_expect(len > r->prod.res_n, 0))
+        len = r->prod.res_n;
+    r->prod.res_open = 0;
+    uint64_t head = r->prod.wpos;
     uint32_t len32 = (uint32_t)len; /* the length is little-endian: x86-64 and aarch64 */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     len32 = __builtin_bswap32(len32);
 #endif
-    memcpy(r->data + (head & r->mask), &len32, 4);
-    r->wpos = head + plume_ring_record_size(len);
-    atomic_store_explicit(&r->head, r->wpos, memory_order_release);
-}
-
-/* The producer's fast pair, for a writer that knows its record's exact size
- * up front (the log call's site records): plume_ring_claim() returns room for
- * an n-byte payload (NULL when the ring has no room or n > max_record; the
- * caller counts the drop) and fills *claim; plume_ring_publish() writes the
- * length and publishes the record. Nothing in between may touch the ring.
- * Unlike reserve/commit it keeps no reservation state in the ring, so the
- * compiler keeps everything in registers across the payload's writes. */
-typedef struct plume_ring_claim {
-    uint8_t *record; /* the length header; the payload follows */
-    uint64_t end;    /* the producer position after the record */
-} plume_ring_claim_t;
-
-static inline void *plume_ring_claim(plume_ring_t *r, size_t n, plume_ring_claim_t *claim)
-{
-    uint64_t head = r->wpos;
-    uint64_t end = head + plume_ring_record_size(n);
-    if (__builtin_expect(n > r->max_record, 0))
-        return NULL;
-    if (__builtin_expect(end - r->tail_cache > r->cap, 0)) {
-        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (end - r->tail_cache > r->cap)
-            return NULL;
-    }
-    r->res_open = 0; /* a reservation still open is abandoned, as by reserve() */
-    claim->record = r->data + (head & r->mask);
-    claim->end = end;
-    return claim->record + PLUME_RING_HDR;
-}
-
-static inline void plume_ring_publish(plume_ring_t *r, const plume_ring_claim_t *claim,
-                                      size_t n)
-{
-    uint32_t len32 = (uint32_t)n;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    len32 = __builtin_bswap32(len32);
-#endif
-    memcpy(claim->record, &len32, 4);
-    r->wpos = claim->end;
-    atomic_store_explicit(&r->head, claim->end, memory_order_release);
+    memcpy(r->prod.data + (head & r->prod.mask), &len32, 4);
+    r->prod.wpos = head + plume_ring_record_size(len);
+    atomic_store_explicit(&r->head, r->prod.wpos, memory_order_release);
 }
 
 /* Producer: true when more than half the ring may be in use. It judges from
@@ -204,19 +165,21 @@ static inline void plume_ring_publish(plume_ring_t *r, const plume_ring_claim_t 
  * while the consumer keeps up. While the ring stays over half full it says
  * so (and reloads) once every PLUME_RING_FILL_RECHECK calls. */
 #define PLUME_RING_FILL_RECHECK 64u
-static inline bool plume_ring_over_half(plume_ring_t *r)
+static inline bool plume_producer_over_half(plume_producer_t *p)
 {
-    if (__builtin_expect(r->wpos - r->tail_cache <= r->cap / 2, 1))
+    if (__builtin_expect(p->wpos - p->tail_cache <= p->cap / 2, 1))
         return false;
-    if (r->fill_skip) { /* still over half at the last reload: not yet again */
-        r->fill_skip--;
+    if (p->fill_skip) { /* still over half at the last reload: not yet again */
+        p->fill_skip--;
         return false;
     }
-    r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (r->wpos - r->tail_cache <= r->cap / 2)
+    p->tail_cache = __atomic_load_n(p->tail, __ATOMIC_ACQUIRE);
+    if (p->wpos - p->tail_cache <= p->cap / 2)
         return false;
-    r->fill_skip = PLUME_RING_FILL_RECHECK - 1;
+    p->fill_skip = PLUME_RING_FILL_RECHECK - 1;
     return true;
 }
+
+static inline bool plume_ring_over_half(plume_ring_t *r) { return plume_producer_over_half(&r->prod); }
 
 #endif

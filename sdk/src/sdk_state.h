@@ -16,11 +16,6 @@ typedef struct plume_sdk_state {
     size_t max_record;           /* largest record a ring takes */
     bool sampling;               /* sample_rate < 1: logs below error are sampled */
     uint32_t sample_threshold;   /* when sampling, keep a log when rand32 < this */
-    /* The lowest level the macros' fast path takes (log.c): the minimum
-     * level while running without sampling (and, on x86-64, with TSC
-     * stamps), else PLUME_LEVEL_ERROR (the fast path takes nothing from
-     * error up). One load instead of four checks. */
-    _Atomic int fast_floor;
     _Atomic uint64_t idle_calls; /* log calls while not running (counted no-ops) */
     _Atomic uint64_t attach_failures; /* calls dropped: the thread could not get a ring */
     _Atomic uint64_t ring_drops;      /* calls a full ring refused (all threads; slow path) */

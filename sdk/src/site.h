@@ -51,33 +51,18 @@
 #include "plume/plume.h"
 #include "record.h"
 
-#define PLUME_SITE_TAG 0xc1u
-#define PLUME_SITE_BREADCRUMB 0x80u
-#define PLUME_SITE_OVERLAY 0x01u
-#define PLUME_SITE_HEADER (4u + 8u + sizeof(void *))
-#define PLUME_SITE_NULL_STR UINT32_MAX
+/* The layout's constants and the descriptor are shared with the macros'
+ * inline fast path (plume/plume_hot.h), which writes the same records. */
+#define PLUME_SITE_TAG PLUME_HOT_TAG_
+#define PLUME_SITE_BREADCRUMB PLUME_HOT_CRUMB_FLAG_
+#define PLUME_SITE_OVERLAY PLUME_HOT_OVERLAY_FLAG_
+#define PLUME_SITE_HEADER PLUME_HOT_HEADER_
+#define PLUME_SITE_NULL_STR PLUME_HOT_NULL_STR_
+_Static_assert(PLUME_HOT_MAX_VALUE_ == PLUME_RECORD_MAX_VALUE, "one cap for string values");
+_Static_assert(PLUME_SITE_HEADER == 4u + 8u + sizeof(void *), "header: tag, stamp, descriptor");
 
-
-typedef struct plume_site_field {
-    const char *key; /* the call site's pointer, compared on every call */
-    uint8_t type;    /* plume_field_type_t */
-    uint32_t key_enc; /* offset of the msgpack-encoded key in enc */
-    uint32_t key_enc_len;
-} plume_site_field_t;
-
-typedef struct plume_site_desc {
-    struct plume_site_desc *next_all;
-    const char *message;  /* the call site's pointers, compared on every call */
-    const char *category; /* breadcrumbs */
-    bool breadcrumb;
-    uint32_t nfields;
-    uint32_t fixed_size;  /* record bytes apart from string contents and overlay */
-    uint32_t head_len;    /* enc[0..head_len): the encoded message (str or nil) */
-    uint32_t tail_enc, tail_len; /* breadcrumbs: the encoded category (str or nil) */
-    uint8_t *enc;         /* the encoded strings (inside this allocation) */
-    uint32_t enc_size;
-    plume_site_field_t field[];
-} plume_site_desc_t;
+typedef struct plume_site_field_ plume_site_field_t;
+typedef struct plume_site_desc_ plume_site_desc_t;
 
 /* What a site that cannot be learned holds: a descriptor no call matches
  * (its message pointer is its own address, its field count impossible), so
@@ -102,118 +87,29 @@ static inline void *plume_site_peek(const plume_site_t *site)
     return __atomic_load_n(&site->desc_, __ATOMIC_ACQUIRE);
 }
 
-/* plume_site_measure() for n fields (inlined with n constant for the
- * common counts, so the loop unrolls). */
-__attribute__((always_inline)) static inline size_t
-plume_site_measure_n(const plume_site_desc_t *d, const plume_field_t *fields, size_t n,
-                     uint32_t *str_len)
-{
-    uint64_t differs = 0; /* one branch for all the checks */
-    for (size_t i = 0; i < n; i++)
-        differs |= ((uintptr_t)fields[i].key ^ (uintptr_t)d->field[i].key) |
-                   ((unsigned)fields[i].type ^ d->field[i].type);
-    if (differs)
-        return 0;
-    size_t size = d->fixed_size;
-#pragma GCC unroll 4
-    for (size_t i = 0; i < n; i++) {
-        str_len[i] = 0; /* unused for other types; set so every entry is */
-        if (d->field[i].type != PLUME_FIELD_STR)
-            continue;
-        const char *v = fields[i].v.s;
-        uint32_t len = v ? (uint32_t)plume_strlen_capped(v, PLUME_RECORD_MAX_VALUE) : 0;
-        str_len[i] = v ? len : PLUME_SITE_NULL_STR;
-        size += len;
-    }
-    return size;
-}
-
 /* The record's size for this call when it matches what its site learned
  * (same message, number of fields, keys and types), the string values'
  * lengths in str_len (at their fields' positions); 0 when it does not match
  * (the ordinary path then). */
-__attribute__((always_inline)) static inline size_t
-plume_site_measure(const plume_site_desc_t *d, const char *message,
+static inline size_t plume_site_measure(const plume_site_desc_t *d, const char *message,
                                         const plume_field_t *fields, size_t nfields,
                                         uint32_t overlay_len, uint32_t *str_len)
 {
-    if (message != d->message || nfields != d->nfields)
+    if (plume_hot_differs_(d, 0, NULL, message, fields, nfields))
         return 0;
-    size_t size;
-    switch (nfields) {
-    case 0: size = d->fixed_size; break;
-    case 1: size = plume_site_measure_n(d, fields, 1, str_len); break;
-    case 2: size = plume_site_measure_n(d, fields, 2, str_len); break;
-    case 3: size = plume_site_measure_n(d, fields, 3, str_len); break;
-    case 4: size = plume_site_measure_n(d, fields, 4, str_len); break;
-    default: size = plume_site_measure_n(d, fields, nfields, str_len); break;
-    }
-    if (size && overlay_len)
-        size += 8u + overlay_len;
-    return size;
-}
-
-/* plume_site_write()'s values for n fields (unrolled like the measure). */
-__attribute__((always_inline)) static inline uint8_t *
-plume_site_write_n(uint8_t *p, const plume_site_desc_t *d, const plume_field_t *fields,
-                   size_t n, const uint32_t *str_len)
-{
-    uint8_t *slot = p;
-    for (size_t i = 0; i < n; i++)
-        memcpy(slot + 8u * i, &fields[i].v, 8);
-    p += 8u * n;
-    for (size_t i = 0; i < n; i++) {
-        if (d->field[i].type != PLUME_FIELD_STR)
-            continue;
-        uint32_t len = str_len[i];
-        memcpy(slot + 8u * i, &len, 4);
-        if (len != PLUME_SITE_NULL_STR) {
-            plume_copy_short(p, fields[i].v.s, len);
-            p += len;
-        }
-    }
-    return p;
-}
-
-/* The record's header (and the overlay's counts when it has pairs) at p;
- * returns where the values go. */
-__attribute__((always_inline)) static inline uint8_t *
-plume_site_write_head(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
-                      plume_level_t level, const plume_record_extra_t *overlay)
-{
-    bool has_overlay = overlay && overlay->pairs_len;
-    uint8_t head[4] = {PLUME_SITE_TAG,
-                       (uint8_t)((unsigned)level | (d->breadcrumb ? PLUME_SITE_BREADCRUMB : 0u)),
-                       has_overlay ? PLUME_SITE_OVERLAY : 0u, 0};
-    memcpy(p, head, 4); /* one store */
-    memcpy(p + 4, &stamp, 8);
-    memcpy(p + 12, &d, sizeof(d));
-    p += PLUME_SITE_HEADER;
-    if (has_overlay) {
-        memcpy(p, &overlay->pairs_len, 4);
-        memcpy(p + 4, &overlay->npairs, 4);
-        p += 8;
-    }
-    return p;
+    return (size_t)plume_hot_measure_(d, fields, nfields, overlay_len, str_len);
 }
 
 /* Writes the record plume_site_measure() measured (the same call). */
-__attribute__((always_inline)) static inline void
-plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp, plume_level_t level,
-                 const plume_field_t *fields, const uint32_t *str_len,
-                 const plume_record_extra_t *overlay)
+static inline void plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint64_t stamp,
+                                    plume_level_t level, const plume_field_t *fields,
+                                    const uint32_t *str_len, const plume_record_extra_t *overlay)
 {
-    p = plume_site_write_head(p, d, stamp, level, overlay);
-    switch (d->nfields) {
-    case 0: break;
-    case 1: p = plume_site_write_n(p, d, fields, 1, str_len); break;
-    case 2: p = plume_site_write_n(p, d, fields, 2, str_len); break;
-    case 3: p = plume_site_write_n(p, d, fields, 3, str_len); break;
-    case 4: p = plume_site_write_n(p, d, fields, 4, str_len); break;
-    default: p = plume_site_write_n(p, d, fields, d->nfields, str_len); break;
-    }
-    if (overlay && overlay->pairs_len)
-        memcpy(p, overlay->pairs, overlay->pairs_len);
+    uint64_t state = overlay && overlay->pairs_len
+                         ? (uint64_t)overlay->pairs_len << 32 | overlay->npairs
+                         : 0;
+    plume_hot_write_(p, d, stamp, (int)level, (int)d->breadcrumb, fields, d->nfields, str_len, state,
+                     overlay ? overlay->pairs : NULL);
 }
 
 /* Worker side: true when rec is a site record. */

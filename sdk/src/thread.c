@@ -16,6 +16,9 @@ static pthread_key_t exit_key;
 static bool have_key; /* exit_key was created (set once, under key_once) */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 __thread plume_thread_t *plume_thread_self_ __attribute__((tls_model("initial-exec")));
+/* &plume_thread_self_->ring->prod, or NULL with it (the macros' inline fast
+ * path reads it: plume_hot.h). */
+PLUME_API __thread plume_producer_t *plume_hot1_producer_ __attribute__((tls_model("initial-exec")));
 static __thread bool exiting; /* the key destructor ran: do not attach again */
 static _Atomic bool altstacks_on;
 /* The alternate stack of ours this thread runs its signals on (mapping
@@ -76,6 +79,7 @@ static void on_thread_exit(void *arg)
 {
     plume_thread_t *t = arg;
     plume_thread_self_ = NULL;
+    plume_hot1_producer_ = NULL;
     exiting = true;
     if (t->altstack == my_altstack)
         altstack_disable(); /* the consumer unmaps it with the state */
@@ -111,6 +115,7 @@ static plume_thread_t *attach(size_t ring_size, size_t max_record)
     } while (!atomic_compare_exchange_weak_explicit(&registry, &head, t, memory_order_release,
                                                     memory_order_relaxed));
     plume_thread_self_ = t;
+    plume_hot1_producer_ = &t->ring->prod;
     return t;
 }
 
@@ -166,6 +171,7 @@ void plume_thread_reset_after_fork(void)
         t = next;
     }
     plume_thread_self_ = NULL;
+    plume_hot1_producer_ = NULL;
     if (have_key)
         pthread_setspecific(exit_key, NULL);
 }

@@ -45,11 +45,10 @@ typedef struct plume_thread {
     /* Written by the producer on every call: a cache line of their own, so
      * the consumer reading the fields above does not pull the line away from
      * the logging thread (states are allocated 64-byte aligned). */
-    alignas(64) volatile sig_atomic_t busy; /* a log call is writing: a signal
-                                             * handler's call backs off */
-    uint64_t unreported_drops;  /* producer only: drops not yet told by a "dropped" record;
-                                 * the consumer reads it once the thread has exited */
-    _Atomic uint64_t drops;     /* producer stores, anyone reads: records refused so far */
+    /* (The per-call flags, busy and unreported_drops, are in the ring's
+     * producer block: ring->prod, with what the producer reads on every
+     * call. The consumer reads unreported_drops once the thread has exited.) */
+    alignas(64) _Atomic uint64_t drops;     /* producer stores, anyone reads: records refused so far */
     _Atomic uint64_t reentrant; /* calls refused because one was in progress */
 } plume_thread_t;
 

@@ -209,6 +209,7 @@ class SdkPackagingTest(unittest.TestCase):
         want = sorted([
             os.path.join(self.dirs["BINDIR"], "plume-agent"),
             os.path.join(inc, "plume", "plume.h"),
+            os.path.join(inc, "plume", "plume_hot.h"),
             os.path.join(lib, "libplume.so"),
             os.path.join(lib, "libplume.so." + major),
             os.path.join(lib, "libplume.so." + self.version),
@@ -234,6 +235,8 @@ class SdkPackagingTest(unittest.TestCase):
         # Installed copies are the sources' files, unchanged.
         for installed, src in ((self.path(inc, "plume", "plume.h"),
                                 os.path.join(SOURCE_DIR, "sdk", "include", "plume", "plume.h")),
+                               (self.path(inc, "plume", "plume_hot.h"),
+                                os.path.join(SOURCE_DIR, "sdk", "include", "plume", "plume_hot.h")),
                                (self.path(self.dirs["DATADIR"], "plume", "agent.toml"),
                                 os.path.join(SOURCE_DIR, "agent.toml"))):
             with open(installed, "rb") as a, open(src, "rb") as b:

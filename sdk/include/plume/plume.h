@@ -352,6 +352,33 @@ PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const ch
                                unsigned message_size, const plume_field_t *fields,
                                size_t nfields);
 
+#include "plume_hot.h"
+
+/* The macros' calls: the inline fast path (plume_hot.h) when compiled in,
+ * else (and for whatever it does not take) the library. */
+#if defined(PLUME_HOT_AVAILABLE_) && defined(__OPTIMIZE__) && !defined(PLUME_NO_INLINE_FAST_PATH)
+__attribute__((always_inline)) static inline void
+plume_log_call_(plume_site_t *site, plume_level_t level, const char *message,
+                unsigned message_size, const plume_field_t *fields, size_t nfields)
+{
+    if (nfields > PLUME_HOT_MAX_FIELDS_) {
+        plume_log_site_(site, level, message, message_size, fields, nfields);
+    } else if (!plume_hot_put_(site, (int)level, 0, NULL, message, fields, nfields, NULL)) {
+        /* The library gets a copy: the macro's own array then never leaves
+         * the call, so the compiler keeps it in registers and builds this
+         * one only when it is needed. */
+        plume_field_t copy[PLUME_HOT_MAX_FIELDS_ + 1];
+#pragma GCC unroll 8
+        for (size_t i = 0; i < nfields; i++)
+            copy[i] = fields[i];
+        plume_log_site_(site, level, message, message_size, copy, nfields);
+    }
+}
+#define PLUME_HOT_CALLS_ 1
+#else
+#define plume_log_call_ plume_log_site_
+#endif
+
 /* Read by the macros: the runtime minimum level (set by plume_init()). */
 PLUME_API extern int plume_min_level_;
 
@@ -377,7 +404,7 @@ PLUME_API extern int plume_min_level_;
             PLUME_SITE_DECLARE_;                                                               \
             const char *const plume_msg_ = (msg);                                              \
             PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                \
-            plume_log_site_(PLUME_SITE_ARG_, (level), plume_msg_,                              \
+            plume_log_call_(PLUME_SITE_ARG_, (level), plume_msg_,                              \
                             PLUME_LIT_SIZE_(msg, plume_msg_), PLUME_FIELDS_ARGS_);             \
         }                                                                                      \
     } while (0)
@@ -408,6 +435,29 @@ PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
                                       unsigned message_size, const plume_field_t *fields,
                                       size_t nfields);
 
+#if defined(PLUME_HOT_CALLS_)
+__attribute__((always_inline)) static inline void
+plume_breadcrumb_call_(plume_site_t *site, const char *category, unsigned category_size,
+                       const char *message, unsigned message_size, const plume_field_t *fields,
+                       size_t nfields)
+{
+    if (nfields > PLUME_HOT_MAX_FIELDS_) {
+        plume_breadcrumb_site_(site, category, category_size, message, message_size, fields,
+                               nfields);
+    } else if (!plume_hot_put_(site, PLUME_LEVEL_INFO, 1, category, message, fields, nfields,
+                               NULL)) {
+        plume_field_t copy[PLUME_HOT_MAX_FIELDS_ + 1]; /* as in plume_log_call_() */
+#pragma GCC unroll 8
+        for (size_t i = 0; i < nfields; i++)
+            copy[i] = fields[i];
+        plume_breadcrumb_site_(site, category, category_size, message, message_size, copy,
+                               nfields);
+    }
+}
+#else
+#define plume_breadcrumb_call_ plume_breadcrumb_site_
+#endif
+
 /* PLUME_BREADCRUMB("http", "GET /api", plume_i64("status", 200), ...) */
 #define PLUME_BREADCRUMB(category, msg, ...)                                                   \
     do {                                                                                       \
@@ -415,7 +465,7 @@ PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
         const char *const plume_cat_ = (category);                                             \
         const char *const plume_msg_ = (msg);                                                  \
         PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
-        plume_breadcrumb_site_(PLUME_SITE_ARG_, plume_cat_, PLUME_LIT_SIZE_(category, plume_cat_), \
+        plume_breadcrumb_call_(PLUME_SITE_ARG_, plume_cat_, PLUME_LIT_SIZE_(category, plume_cat_), \
                                plume_msg_, PLUME_LIT_SIZE_(msg, plume_msg_),                   \
                                PLUME_FIELDS_ARGS_);                                            \
     } while (0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The per-thread ring (sdk/src/ring.c): argument checks, reserve/commit edge
- * cases, the fast claim/publish pair mixed with them, the "over half" check,
+ * cases, records written through the producer block (as the macros' inline
+ * fast path writes them) mixed with them, the "over half" check,
  * exact full-ring behaviour against a byte-count model, wrap-around with
  * records starting at every 8-byte offset near the end of the buffer (running
  * into the slack, each checked to be one contiguous span at the offset the
@@ -206,32 +207,52 @@ static void full_ring_fixed(void **state)
     plume_ring_free(r);
 }
 
-/* The fast pair (claim/publish) writes the same records as reserve/commit:
- * mixed with them, the records read back in order and intact; it refuses
- * exactly when reserve would (full ring, n > max_record); a record claimed
- * near the end runs on into the slack as one span. */
-static void claim_and_publish(void **state)
+/* Writes one record the way the macros' inline fast path does
+ * (plume_hot.h): through the producer block only (position, cached tail,
+ * length header, then the release store of head through its pointer).
+ * False, touching nothing, when the cached tail says there is no room. */
+static bool block_write(plume_producer_t *p, uint64_t seq, size_t n)
+{
+    uint64_t end = p->wpos + plume_ring_record_size(n);
+    if (n > p->max_record || end - p->tail_cache > p->cap)
+        return false;
+    uint8_t *rec = p->data + (p->wpos & p->mask);
+    fill(rec + PLUME_RING_HDR, seq, n);
+    uint32_t len32 = (uint32_t)n;
+    memcpy(rec, &len32, 4);
+    p->wpos = end;
+    __atomic_store_n(p->head, end, __ATOMIC_RELEASE);
+    return true;
+}
+
+/* The producer block describes its ring: records written through it alone
+ * (as the inline fast path writes them, reloading the tail through the
+ * block's pointer when its view is stale), mixed with reserve/commit over
+ * several laps, read back in order and intact; a full ring stops both ways
+ * alike. */
+static void producer_block(void **state)
 {
     (void)state;
     plume_ring_t *r = plume_ring_new(1024, 256);
     assert_non_null(r);
-    plume_ring_claim_t c = {0};
-    assert_null(plume_ring_claim(r, 257, &c)); /* over max_record */
+    plume_producer_t *p = &r->prod;
+    assert_int_equal(p->cap, 1024);
+    assert_int_equal(p->mask, 1023);
+    assert_int_equal(p->max_record, 256);
+    assert_false(block_write(p, 0, 257)); /* over max_record */
     uint64_t seq = 0;
     for (int round = 0; round < 40; round++) { /* 40 x 120 bytes: several laps */
         for (int k = 0; k < 4; k++, seq++) {
             size_t n = 20 + (size_t)((seq * 37) % 17); /* 20..36 bytes */
-            void *p;
             if (seq % 2) {
-                p = plume_ring_claim(r, n, &c);
-                assert_non_null(p);
-                assert_ptr_equal((uint8_t *)p - 4, c.record);
-                fill(p, seq, n);
-                plume_ring_publish(r, &c, n);
+                if (!block_write(p, seq, n)) { /* stale view: reload through the block */
+                    p->tail_cache = __atomic_load_n(p->tail, __ATOMIC_ACQUIRE);
+                    assert_true(block_write(p, seq, n));
+                }
             } else {
-                p = plume_ring_reserve(r, n);
-                assert_non_null(p);
-                fill(p, seq, n);
+                void *q = plume_ring_reserve(r, n);
+                assert_non_null(q);
+                fill(q, seq, n);
                 plume_ring_commit(r, n);
             }
         }
@@ -245,15 +266,16 @@ static void claim_and_publish(void **state)
         }
         plume_ring_release(r);
     }
-    /* full: sixteen 64-byte records, then neither way takes one more */
-    for (uint64_t i = 0; i < 16; i++) {
-        void *p = plume_ring_claim(r, 60, &c);
-        assert_non_null(p);
-        fill(p, i, 60);
-        plume_ring_publish(r, &c, 60);
-    }
+    /* sixteen 64-byte records fill it */
+    for (uint64_t i = 0; i < 16; i++)
+        if (!block_write(p, i, 60)) {
+            void *q = plume_ring_reserve(r, 60); /* reloads the tail: room */
+            assert_non_null(q);
+            fill(q, i, 60);
+            plume_ring_commit(r, 60);
+        }
     assert_int_equal(plume_ring_used(r), 1024);
-    assert_null(plume_ring_claim(r, 0, &c));
+    assert_false(block_write(p, 99, 0));
     assert_null(plume_ring_reserve(r, 0));
     plume_ring_free(r);
 }
@@ -699,7 +721,7 @@ int main(void)
         cmocka_unit_test(reserve_sizes),
         cmocka_unit_test(commit_lengths),
         cmocka_unit_test(full_ring_fixed),
-        cmocka_unit_test(claim_and_publish),
+        cmocka_unit_test(producer_block),
         cmocka_unit_test(over_half),
         cmocka_unit_test(wrap_around_every_offset),
         cmocka_unit_test(full_ring_exact),

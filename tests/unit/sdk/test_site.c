@@ -58,7 +58,7 @@ static uint8_t *site_record(const plume_site_desc_t *d, uint64_t stamp, plume_le
                             const char *msg, const plume_field_t *f, size_t n,
                             const plume_record_extra_t *overlay, size_t *size)
 {
-    uint32_t str_len[PLUME_MAX_FIELDS];
+    uint32_t str_len[PLUME_MAX_FIELDS] = {0};
     *size = plume_site_measure(d, msg, f, n, overlay ? overlay->pairs_len : 0, str_len);
     assert_true(*size >= PLUME_SITE_HEADER);
     uint8_t *buf = malloc(*size + 1);
