@@ -151,7 +151,7 @@ static bool write_scope(plume_cw_t *w)
 
 static bool write_overlay(plume_cw_t *w)
 {
-    uint64_t state = plume_hot1_overlay_;
+    uint64_t state = plume_hot1_thread_.overlay;
     uint32_t len = (uint32_t)(state >> 32), npairs = (uint32_t)state;
     if (!npairs || len > PLUME_OVERLAY_MAX_BYTES)
         return false;

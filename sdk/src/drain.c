@@ -39,9 +39,9 @@ size_t plume_drain(plume_drain_fn fn, void *ctx, size_t max_per_thread)
         if (exited && !plume_ring_peek(t->ring, &len)) {
             /* Drops the thread had no later call to report: report them for it
              * (it writes nothing any more, so its counter is final). */
-            if (t->ring->prod.unreported_drops) {
+            if (t->ring->prod->unreported_drops) {
                 uint8_t rec[PLUME_DROPS_RECORD_MAX];
-                size_t n = plume_record_drops(rec, plume_clock_stamp(), t->ring->prod.unreported_drops);
+                size_t n = plume_record_drops(rec, plume_clock_stamp(), t->ring->prod->unreported_drops);
                 fn(ctx, t, rec, n);
                 total++;
             }

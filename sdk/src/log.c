@@ -74,13 +74,13 @@ void plume_sdk_set_running(bool on, size_t ring_size, int min_level, double samp
  * them when even that does not fit. */
 static void report_drops(plume_thread_t *t)
 {
-    size_t n = plume_record_drops(NULL, 0, t->ring->prod.unreported_drops);
+    size_t n = plume_record_drops(NULL, 0, t->ring->prod->unreported_drops);
     void *p = plume_ring_reserve(t->ring, n);
     if (!p)
         return;
-    plume_record_drops(p, plume_clock_stamp(), t->ring->prod.unreported_drops);
+    plume_record_drops(p, plume_clock_stamp(), t->ring->prod->unreported_drops);
     plume_ring_commit(t->ring, n);
-    t->ring->prod.unreported_drops = 0;
+    t->ring->prod->unreported_drops = 0;
 }
 
 /* Per-thread xorshift for sampling: no shared state. */
@@ -134,15 +134,15 @@ __attribute__((always_inline)) static inline plume_thread_t *ring_enter(void)
         atomic_fetch_add_explicit(&plume_sdk.attach_failures, 1, memory_order_relaxed);
         return NULL;
     }
-    if (t->ring->prod.busy) { /* re-entered from a signal handler on this thread */
+    if (t->ring->prod->busy) { /* re-entered from a signal handler on this thread */
         atomic_store_explicit(&t->reentrant,
                               atomic_load_explicit(&t->reentrant, memory_order_relaxed) + 1,
                               memory_order_relaxed);
         return NULL;
     }
-    t->ring->prod.busy = 1;
+    t->ring->prod->busy = 1;
     atomic_signal_fence(memory_order_seq_cst); /* the flag is set before the ring is touched */
-    if (__builtin_expect(t->ring->prod.unreported_drops != 0, 0))
+    if (__builtin_expect(t->ring->prod->unreported_drops != 0, 0))
         report_drops(t);
     return t;
 }
@@ -155,7 +155,7 @@ static void ring_refused(plume_thread_t *t, bool breadcrumb)
         atomic_fetch_add_explicit(&plume_sdk.crumb_drops, 1, memory_order_relaxed);
         return;
     }
-    t->ring->prod.unreported_drops++;
+    t->ring->prod->unreported_drops++;
     atomic_fetch_add_explicit(&plume_sdk.ring_drops, 1, memory_order_relaxed);
     atomic_store_explicit(&t->drops, atomic_load_explicit(&t->drops, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -168,7 +168,7 @@ static void ring_refused(plume_thread_t *t, bool breadcrumb)
 __attribute__((always_inline)) static inline void ring_leave(plume_thread_t *t, plume_level_t level)
 {
     atomic_signal_fence(memory_order_seq_cst);
-    t->ring->prod.busy = 0;
+    t->ring->prod->busy = 0;
     if (level >= PLUME_LEVEL_ERROR) /* breadcrumbs are info: never here */
         plume_sdk_wake();
     else if (plume_ring_over_half(t->ring) &&
@@ -222,7 +222,7 @@ __attribute__((always_inline)) static inline bool put_site_record(const plume_si
         plume_site_write(p, d, stamp, level, fields, str_len, overlay);
         plume_ring_commit(t->ring, n);
     } else {
-        ring_refused(t, d->breadcrumb);
+        ring_refused(t, plume_site_rest(d)->breadcrumb);
     }
     ring_leave(t, level);
     return true;
@@ -269,7 +269,7 @@ static inline void log_call(plume_site_t *site, plume_level_t level, const char 
         return;
     }
     /* the thread's scope overlay, read once (a push/pop publishes it in one store) */
-    uint64_t state = plume_hot1_overlay_;
+    uint64_t state = plume_hot1_thread_.overlay;
     plume_record_extra_t extra, *overlay = NULL;
     if (__builtin_expect(state != 0, 0)) {
         atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
@@ -314,8 +314,8 @@ PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const ch
  * its cached view of the consumer): wake the worker if it sleeps. */
 PLUME_API void plume_hot1_filling_(void)
 {
-    plume_producer_t *p = plume_hot1_producer_;
-    if (p && plume_producer_over_half(p) &&
+    plume_producer_t *p = &plume_hot1_thread_.prod;
+    if (p->data && plume_producer_over_half(p) &&
         atomic_load_explicit(&plume_sdk.worker_waiting, memory_order_relaxed))
         plume_sdk_wake();
 }
@@ -337,7 +337,7 @@ bool plume_capture_accepts(void)
 void plume_capture_put(const char *message, const plume_field_t *fields, size_t nfields,
                        plume_record_extra_t *extra)
 {
-    uint64_t state = plume_hot1_overlay_;
+    uint64_t state = plume_hot1_thread_.overlay;
     if (state != 0) {
         atomic_signal_fence(memory_order_seq_cst); /* the state before the bytes it covers */
         extra->pairs = plume_overlay.bytes;

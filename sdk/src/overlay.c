@@ -7,7 +7,6 @@
 #include "record.h"
 
 __thread plume_overlay_t plume_overlay;
-PLUME_API __thread uint64_t plume_hot1_overlay_ __attribute__((tls_model("initial-exec")));
 
 PLUME_API plume_status_t plume_scope_push(const plume_field_t *fields, size_t nfields)
 {
@@ -16,7 +15,7 @@ PLUME_API plume_status_t plume_scope_push(const plume_field_t *fields, size_t nf
         o->overflow++;
         return PLUME_ENOMEM;
     }
-    uint64_t state = plume_hot1_overlay_;
+    uint64_t state = plume_hot1_thread_.overlay;
     uint32_t len = (uint32_t)(state >> 32), pairs = (uint32_t)state;
     o->marks[o->depth++] = state;
     if (!fields && nfields)
@@ -29,7 +28,7 @@ PLUME_API plume_status_t plume_scope_push(const plume_field_t *fields, size_t nf
     /* The bytes are in place before the state that makes them visible (to
      * this thread's log calls, including one from a signal handler). */
     atomic_signal_fence(memory_order_seq_cst);
-    plume_hot1_overlay_ = ((uint64_t)(len + n) << 32) | (pairs + lens.nfields);
+    plume_hot1_thread_.overlay = ((uint64_t)(len + n) << 32) | (pairs + lens.nfields);
     return PLUME_OK;
 }
 
@@ -39,6 +38,6 @@ PLUME_API void plume_scope_pop(void)
     if (o->overflow) {
         o->overflow--;
     } else if (o->depth) {
-        plume_hot1_overlay_ = o->marks[--o->depth];
+        plume_hot1_thread_.overlay = o->marks[--o->depth];
     }
 }

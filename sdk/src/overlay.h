@@ -25,8 +25,8 @@ typedef struct plume_overlay {
 
 extern __thread plume_overlay_t plume_overlay __attribute__((visibility("hidden")));
 /* The overlay's (bytes << 32) | pairs, stored once per push/pop, is
- * plume_hot1_overlay_ (plume_hot.h): initial-exec TLS, as every log call
- * reads it (the macros' inline fast path too); only a call under a push
- * reads the kilobyte of bytes above. */
+ * plume_hot1_thread_.overlay (plume_hot.h, defined in thread.c):
+ * initial-exec TLS, as every log call reads it (the macros' inline fast
+ * path too); only a call under a push reads the kilobyte of bytes above. */
 
 #endif

@@ -66,14 +66,29 @@ plume_ring_t *plume_ring_new(size_t capacity, size_t max_record)
     r->max_record = max_record;
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
-    r->prod.data = data;
-    r->prod.mask = capacity - 1;
-    r->prod.cap = capacity;
-    r->prod.max_record = max_record;
+    plume_producer_t *p = &r->own_prod;
+    p->data = data;
+    p->mask = capacity - 1;
+    p->cap = capacity;
+    p->max_record = (uint32_t)max_record;
     /* the same 64-bit words: _Atomic uint64_t has uint64_t's layout here */
-    r->prod.head = (uint64_t *)&r->head;
-    r->prod.tail = (uint64_t *)&r->tail;
+    p->head = (uint64_t *)&r->head;
+    p->tail = (uint64_t *)&r->tail;
+    r->prod = p;
     return r;
+}
+
+void plume_ring_move_producer(plume_ring_t *r, plume_producer_t *to)
+{
+    if (to != r->prod) {
+        *to = *r->prod;
+        r->prod = to;
+    }
+}
+
+plume_producer_t *plume_ring_own_producer(plume_ring_t *r)
+{
+    return &r->own_prod;
 }
 
 void plume_ring_free(plume_ring_t *r)

@@ -54,6 +54,12 @@ plume_ring_t *plume_ring_new(size_t capacity, size_t max_record);
 /* Frees the ring (NULL is fine). No side may use it any more. */
 void plume_ring_free(plume_ring_t *r);
 
+/* Producer: moves the ring's producer side to `to` (copied; the ring uses
+ * it from then on), e.g. into the producing thread's TLS and back to the
+ * ring's own block (plume_ring_own_producer()) before the thread ends. */
+void plume_ring_move_producer(plume_ring_t *r, plume_producer_t *to);
+plume_producer_t *plume_ring_own_producer(plume_ring_t *r);
+
 /* Consumer: the oldest record not yet advanced past (payload pointer, length in
  * *len), or NULL when there is none. The bytes stay valid and unchanged until
  * plume_ring_release() after advancing past them. Peeking twice without
@@ -87,11 +93,14 @@ struct plume_ring {
     size_t cap;
     size_t max_record; /* largest payload accepted */
 
+    plume_producer_t *prod; /* the producer's side: own_prod, or where the
+                             * producing thread moved it (its TLS) */
+
     /* Producer's private state, with its own copies of the configuration
      * (the layout is in plume_hot.h: the macros' inline fast path writes
      * records through it; the owning thread keeps its per-call flags there
-     * too). */
-    alignas(PLUME_RING_BLOCK) plume_producer_t prod;
+     * too), while no thread has moved it elsewhere. */
+    alignas(PLUME_RING_BLOCK) plume_producer_t own_prod;
 
     /* Written by the producer only, read by the consumer. */
     alignas(PLUME_RING_BLOCK) _Atomic uint64_t head; /* end of the last committed record */
@@ -119,43 +128,43 @@ static inline uint64_t plume_ring_record_size(size_t n)
  * is never committed is simply abandoned (the next reserve reuses its space). */
 static inline void *plume_ring_reserve(plume_ring_t *r, size_t n)
 {
-    if (__builtin_expect(n > r->prod.max_record, 0)) {
-        r->prod.res_open = 0;
+    if (__builtin_expect(n > r->prod->max_record, 0)) {
+        r->prod->res_open = 0;
         return NULL;
     }
-    uint64_t head = r->prod.wpos;
+    uint64_t head = r->prod->wpos;
     uint64_t end = head + plume_ring_record_size(n);
     /* Only when the cached tail says "full" is the real one reloaded
      * (acquire: the one access to the consumer's block). */
-    if (__builtin_expect(end - r->prod.tail_cache > r->prod.cap, 0)) {
-        r->prod.tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (end - r->prod.tail_cache > r->prod.cap) {
-            r->prod.res_open = 0;
+    if (__builtin_expect(end - r->prod->tail_cache > r->prod->cap, 0)) {
+        r->prod->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (end - r->prod->tail_cache > r->prod->cap) {
+            r->prod->res_open = 0;
             return NULL;
         }
     }
-    r->prod.res_n = n;
-    r->prod.res_open = 1;
-    return r->prod.data + (head & r->prod.mask) + PLUME_RING_HDR;
+    r->prod->res_n = n;
+    r->prod->res_open = 1;
+    return r->prod->data + (head & r->prod->mask) + PLUME_RING_HDR;
 }
 /* Producer: publishes the record reserved last with its final payload length
  * `len` (a length above the reserved size is cut to it). Without an open
  * reservation it does nothing. */
 static inline void plume_ring_commit(plume_ring_t *r, size_t len)
 {
-    if (__builtin_expect(!r->prod.res_open, 0))
+    if (__builtin_expect(!r->prod->res_open, 0))
         return;
-    if (__builtin_expect(len > r->prod.res_n, 0))
-        len = r->prod.res_n;
-    r->prod.res_open = 0;
-    uint64_t head = r->prod.wpos;
+    if (__builtin_expect(len > r->prod->res_n, 0))
+        len = r->prod->res_n;
+    r->prod->res_open = 0;
+    uint64_t head = r->prod->wpos;
     uint32_t len32 = (uint32_t)len; /* the length is little-endian: x86-64 and aarch64 */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     len32 = __builtin_bswap32(len32);
 #endif
-    memcpy(r->prod.data + (head & r->prod.mask), &len32, 4);
-    r->prod.wpos = head + plume_ring_record_size(len);
-    atomic_store_explicit(&r->head, r->prod.wpos, memory_order_release);
+    memcpy(r->prod->data + (head & r->prod->mask), &len32, 4);
+    r->prod->wpos = head + plume_ring_record_size(len);
+    atomic_store_explicit(&r->head, r->prod->wpos, memory_order_release);
 }
 
 /* Producer: true when more than half the ring may be in use. It judges from
@@ -180,6 +189,6 @@ static inline bool plume_producer_over_half(plume_producer_t *p)
     return true;
 }
 
-static inline bool plume_ring_over_half(plume_ring_t *r) { return plume_producer_over_half(&r->prod); }
+static inline bool plume_ring_over_half(plume_ring_t *r) { return plume_producer_over_half(r->prod); }
 
 #endif

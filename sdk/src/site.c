@@ -12,7 +12,7 @@ const plume_site_desc_t plume_site_ordinary = {.message = (const char *)&plume_s
                                                 .nfields = UINT32_MAX};
 
 /* Every descriptor ever made (they are never freed). */
-static _Atomic(plume_site_desc_t *) all_descs;
+static _Atomic(plume_site_rest_t *) all_descs;
 
 /* A literal the site can keep by pointer: its size is known at compile time
  * (strlen + 1) and it does not live on this thread's stack. A literal has
@@ -35,12 +35,14 @@ static size_t capped(unsigned size, size_t cap)
     return size - 1u < cap ? size - 1u : cap;
 }
 
-/* A new descriptor for the call, or NULL when it cannot be a site. */
+/* A new descriptor for the call, or NULL when it cannot be a site. One
+ * allocation: the part the fast path checks (plume_hot.h), its rest
+ * (site.h), then the encoded strings. */
 static plume_site_desc_t *describe(bool breadcrumb, const char *category, unsigned category_size,
                                    const char *message, unsigned message_size,
                                    const plume_field_t *fields, size_t nfields)
 {
-    if (nfields > PLUME_MAX_FIELDS || (nfields && !fields))
+    if (nfields > PLUME_HOT_SITE_FIELDS_ || (nfields && !fields))
         return NULL;
     if (message && !keepable(message, message_size))
         return NULL;
@@ -51,47 +53,49 @@ static plume_site_desc_t *describe(bool breadcrumb, const char *category, unsign
     size_t enc = message ? str_size(msg_len) : 1;
     if (breadcrumb)
         enc += category ? str_size(cat_len) : 1;
-    uint32_t fixed = PLUME_SITE_HEADER;
+    uint64_t types = 0;
     for (size_t i = 0; i < nfields; i++) {
         const plume_field_t *f = &fields[i];
         if (!keepable(f->key, f->key_size_) || (unsigned)f->type > PLUME_FIELD_BOOL)
             return NULL;
         enc += str_size(capped(f->key_size_, PLUME_RECORD_MAX_KEY));
+        types |= (uint64_t)f->type << (4u * i);
     }
-    fixed += 8u * (uint32_t)nfields;
-    size_t head = sizeof(plume_site_desc_t) + nfields * sizeof(plume_site_field_t);
+    size_t head = sizeof(plume_site_desc_t) + nfields * sizeof(const char *) +
+                  sizeof(plume_site_rest_t) + nfields * sizeof(uint32_t);
     plume_site_desc_t *d = calloc(1, head + enc);
     if (!d)
         return NULL;
     d->message = message;
     d->category = breadcrumb ? category : NULL;
-    d->breadcrumb = breadcrumb;
+    d->types = types;
     d->nfields = (uint32_t)nfields;
-    d->fixed_size = fixed;
-    d->enc = (uint8_t *)d + head;
-    uint8_t *p = d->enc;
+    d->fixed_size = PLUME_SITE_HEADER + 8u * (uint32_t)nfields;
+    plume_site_rest_t *rest = plume_site_rest(d);
+    rest->breadcrumb = breadcrumb;
+    rest->enc = (uint8_t *)d + head;
+    uint8_t *p = rest->enc;
     if (message)
         p = plume_put_str(p, message, msg_len);
     else
         *p++ = 0xc0;
-    d->head_len = (uint32_t)(p - d->enc);
+    rest->head_len = (uint32_t)(p - rest->enc);
     for (size_t i = 0; i < nfields; i++) {
         const plume_field_t *f = &fields[i];
-        d->field[i].key = f->key;
-        d->field[i].type = (uint8_t)f->type;
-        d->field[i].key_enc = (uint32_t)(p - d->enc);
+        d->key[i] = f->key;
+        uint8_t *start = p;
         p = plume_put_str(p, f->key, capped(f->key_size_, PLUME_RECORD_MAX_KEY));
-        d->field[i].key_enc_len = (uint32_t)(p - d->enc) - d->field[i].key_enc;
+        rest->key_len[i] = (uint32_t)(p - start);
     }
-    d->tail_enc = (uint32_t)(p - d->enc);
+    uint8_t *tail = p;
     if (breadcrumb) {
         if (category)
             p = plume_put_str(p, category, cat_len);
         else
             *p++ = 0xc0;
     }
-    d->tail_len = (uint32_t)(p - d->enc) - d->tail_enc;
-    d->enc_size = (uint32_t)(p - d->enc);
+    rest->tail_len = (uint32_t)(p - tail);
+    rest->enc_size = (uint32_t)(p - rest->enc);
     return d;
 }
 
@@ -114,11 +118,12 @@ const plume_site_desc_t *plume_site_learn(plume_site_t *site, bool breadcrumb,
         free(d);
         return expect == PLUME_SITE_ORDINARY ? NULL : expect;
     }
-    plume_site_desc_t *head = atomic_load_explicit(&all_descs, memory_order_relaxed);
+    plume_site_rest_t *rest = plume_site_rest(d);
+    plume_site_rest_t *head = atomic_load_explicit(&all_descs, memory_order_relaxed);
     do {
-        d->next_all = head;
-    } while (!atomic_compare_exchange_weak_explicit(&all_descs, &head, d, memory_order_release,
-                                                    memory_order_relaxed));
+        rest->next_all = head;
+    } while (!atomic_compare_exchange_weak_explicit(&all_descs, &head, rest,
+                                                    memory_order_release, memory_order_relaxed));
     return d;
 }
 
@@ -183,7 +188,10 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
     const plume_site_desc_t *d;
     memcpy(&stamp, rec + 4, 8);
     memcpy(&d, rec + 12, sizeof(d));
-    if (!d || level > PLUME_LEVEL_FATAL || breadcrumb != d->breadcrumb)
+    if (!d || level > PLUME_LEVEL_FATAL || d->nfields > PLUME_HOT_SITE_FIELDS_)
+        return false;
+    const plume_site_rest_t *rest = plume_site_rest(d);
+    if (breadcrumb != rest->breadcrumb)
         return false;
     reader_t r = {rec + PLUME_SITE_HEADER, rec + len};
     uint32_t pairs_len = 0, npairs = 0;
@@ -192,14 +200,16 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
         return false;
     /* Every value grows by at most one byte: 8 -> 9 for numbers, and a
      * string's header (at most 5) is smaller than its slot. */
-    if (!plume_buf_reserve(out, 14u + d->enc_size + len + d->nfields))
+    if (!plume_buf_reserve(out, 14u + rest->enc_size + len + d->nfields))
         return false;
     uint8_t *o = out->data;
     *o++ = breadcrumb ? 0x95 : 0x94;
     o = plume_put_be64(o, 0xcf, stamp);
     *o++ = level;
-    plume_copy_short(o, (const char *)d->enc, d->head_len);
-    o += d->head_len;
+    const uint8_t *enc = rest->enc;
+    plume_copy_short(o, (const char *)enc, rest->head_len);
+    o += rest->head_len;
+    enc += rest->head_len;
     uint32_t n = d->nfields + npairs;
     if (n < 16) {
         *o++ = (uint8_t)(0x80 | n);
@@ -213,9 +223,11 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
         return false;
     r.p += 8u * d->nfields; /* now at the strings' bytes */
     for (uint32_t i = 0; i < d->nfields; i++) {
-        plume_copy_short(o, (const char *)d->enc + d->field[i].key_enc, d->field[i].key_enc_len);
-        o += d->field[i].key_enc_len;
-        if (!(o = expand_value(slots + 8u * i, d->field[i].type, &r, o)))
+        plume_copy_short(o, (const char *)enc, rest->key_len[i]);
+        o += rest->key_len[i];
+        enc += rest->key_len[i];
+        unsigned type = (unsigned)(d->types >> (4u * i)) & 15u;
+        if (!(o = expand_value(slots + 8u * i, type, &r, o)))
             return false;
     }
     if ((size_t)(r.end - r.p) != pairs_len)
@@ -223,8 +235,8 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
     plume_copy_short(o, (const char *)r.p, pairs_len);
     o += pairs_len;
     if (breadcrumb) {
-        plume_copy_short(o, (const char *)d->enc + d->tail_enc, d->tail_len);
-        o += d->tail_len;
+        plume_copy_short(o, (const char *)enc, rest->tail_len);
+        o += rest->tail_len;
     }
     out->len = (size_t)(o - out->data);
     return true;

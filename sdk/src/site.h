@@ -61,8 +61,25 @@
 _Static_assert(PLUME_HOT_MAX_VALUE_ == PLUME_RECORD_MAX_VALUE, "one cap for string values");
 _Static_assert(PLUME_SITE_HEADER == 4u + 8u + sizeof(void *), "header: tag, stamp, descriptor");
 
-typedef struct plume_site_field_ plume_site_field_t;
 typedef struct plume_site_desc_ plume_site_desc_t;
+
+/* The rest of a descriptor, after its key[nfields] (the fast path reads
+ * only the part before): the encoded strings the worker copies into the
+ * expanded record. */
+typedef struct plume_site_rest {
+    struct plume_site_rest *next_all; /* every descriptor, for leak checkers */
+    bool breadcrumb;
+    uint32_t head_len;    /* enc[0..head_len): the encoded message (str or nil) */
+    uint32_t tail_len;    /* breadcrumbs: the encoded category (str or nil), last */
+    uint32_t enc_size;
+    uint8_t *enc;         /* message, keys in order, category: msgpack strs */
+    uint32_t key_len[];   /* field i's encoded key length */
+} plume_site_rest_t;
+
+static inline plume_site_rest_t *plume_site_rest(const plume_site_desc_t *d)
+{
+    return (plume_site_rest_t *)(uintptr_t)&d->key[d->nfields];
+}
 
 /* What a site that cannot be learned holds: a descriptor no call matches
  * (its message pointer is its own address, its field count impossible), so
@@ -95,7 +112,7 @@ static inline size_t plume_site_measure(const plume_site_desc_t *d, const char *
                                         const plume_field_t *fields, size_t nfields,
                                         uint32_t overlay_len, uint32_t *str_len)
 {
-    if (plume_hot_differs_(d, 0, NULL, message, fields, nfields))
+    if (nfields > PLUME_HOT_SITE_FIELDS_ || plume_hot_differs_(d, 0, NULL, message, fields, nfields))
         return 0;
     return (size_t)plume_hot_measure_(d, fields, nfields, overlay_len, str_len);
 }
@@ -108,7 +125,7 @@ static inline void plume_site_write(uint8_t *p, const plume_site_desc_t *d, uint
     uint64_t state = overlay && overlay->pairs_len
                          ? (uint64_t)overlay->pairs_len << 32 | overlay->npairs
                          : 0;
-    plume_hot_write_(p, d, stamp, (int)level, (int)d->breadcrumb, fields, d->nfields, str_len, state,
+    plume_hot_write_(p, d, stamp, (int)level, (int)plume_site_rest(d)->breadcrumb, fields, d->nfields, str_len, state,
                      overlay ? overlay->pairs : NULL);
 }
 

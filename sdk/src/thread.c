@@ -4,6 +4,7 @@
 #include "thread.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,14 @@ static pthread_key_t exit_key;
 static bool have_key; /* exit_key was created (set once, under key_once) */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 __thread plume_thread_t *plume_thread_self_ __attribute__((tls_model("initial-exec")));
-/* &plume_thread_self_->ring->prod, or NULL with it (the macros' inline fast
- * path reads it: plume_hot.h). */
-PLUME_API __thread plume_producer_t *plume_hot1_producer_ __attribute__((tls_model("initial-exec")));
+/* The fast path's per-thread state (plume_hot.h): the producer side of the
+ * thread's ring lives here while the thread runs (prod.data NULL without
+ * one), and the scope overlay's state (overlay.c). Aligned so that what the
+ * fast path reads is one cache line. */
+PLUME_API __thread struct plume_hot_thread_ plume_hot1_thread_
+    __attribute__((tls_model("initial-exec"), aligned(64)));
+_Static_assert(offsetof(struct plume_hot_thread_, prod.busy) + sizeof(int) <= 64,
+               "the fast path's TLS fields fit one cache line");
 static __thread bool exiting; /* the key destructor ran: do not attach again */
 static _Atomic bool altstacks_on;
 /* The alternate stack of ours this thread runs its signals on (mapping
@@ -79,7 +85,10 @@ static void on_thread_exit(void *arg)
 {
     plume_thread_t *t = arg;
     plume_thread_self_ = NULL;
-    plume_hot1_producer_ = NULL;
+    /* the producer side back into the ring before this TLS goes away: the
+     * consumer reads its unreported drops once it sees `exited` */
+    plume_ring_move_producer(t->ring, plume_ring_own_producer(t->ring));
+    memset(&plume_hot1_thread_.prod, 0, sizeof(plume_hot1_thread_.prod));
     exiting = true;
     if (t->altstack == my_altstack)
         altstack_disable(); /* the consumer unmaps it with the state */
@@ -114,8 +123,8 @@ static plume_thread_t *attach(size_t ring_size, size_t max_record)
         t->next = head;
     } while (!atomic_compare_exchange_weak_explicit(&registry, &head, t, memory_order_release,
                                                     memory_order_relaxed));
+    plume_ring_move_producer(t->ring, &plume_hot1_thread_.prod);
     plume_thread_self_ = t;
-    plume_hot1_producer_ = &t->ring->prod;
     return t;
 }
 
@@ -171,7 +180,7 @@ void plume_thread_reset_after_fork(void)
         t = next;
     }
     plume_thread_self_ = NULL;
-    plume_hot1_producer_ = NULL;
+    memset(&plume_hot1_thread_.prod, 0, sizeof(plume_hot1_thread_.prod));
     if (have_key)
         pthread_setspecific(exit_key, NULL);
 }

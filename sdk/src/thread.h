@@ -46,8 +46,9 @@ typedef struct plume_thread {
      * the consumer reading the fields above does not pull the line away from
      * the logging thread (states are allocated 64-byte aligned). */
     /* (The per-call flags, busy and unreported_drops, are in the ring's
-     * producer block: ring->prod, with what the producer reads on every
-     * call. The consumer reads unreported_drops once the thread has exited.) */
+     * producer side, ring->prod, with what the producer reads on every call:
+     * in the thread's TLS while it runs, back in the ring once it exits. The
+     * consumer reads unreported_drops only then.) */
     alignas(64) _Atomic uint64_t drops;     /* producer stores, anyone reads: records refused so far */
     _Atomic uint64_t reentrant; /* calls refused because one was in progress */
 } plume_thread_t;

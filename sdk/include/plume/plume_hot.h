@@ -46,57 +46,55 @@ extern "C" {
 
 #define PLUME_HOT_ABI_ 1
 
-/* A thread's producer side: its ring's producer block (the library's ring
- * keeps it on a cache line of its own, see sdk/src/ring.h) and the owning
- * thread's per-call flags. Only the owning thread touches it. */
+/* A ring's producer side: its write position and cached view of the
+ * consumer, copies of the ring's configuration, and the owning thread's
+ * per-call flags. Only the producing thread touches it. A logging thread's
+ * lives in its TLS (plume_hot1_thread_.prod), so the fast path reaches it
+ * with no pointer to follow; everything the fast path reads is in its first
+ * 56 bytes. */
 struct plume_producer_ {
-    unsigned char *data;  /* the ring's bytes: cap + room for one largest record */
-    uint64_t mask;        /* cap - 1 */
+    unsigned char *data;  /* the ring's bytes (cap + room for one largest record); NULL: no ring */
     uint64_t cap;         /* bytes, a power of two */
-    uint64_t max_record;  /* largest payload the ring takes */
     uint64_t wpos;        /* end of the last record written (== head) */
     uint64_t tail_cache;  /* last view of the consumer's tail, never ahead of it */
     uint64_t *head;       /* the ring's shared head: release stores */
+    uint64_t unreported_drops; /* the thread: drops not yet told by a "dropped N" record */
+    uint32_t max_record;  /* largest payload the ring takes */
+    volatile int busy;    /* the thread: a call is writing (sig_atomic_t) */
+    /* the library's complete path only */
+    uint64_t mask;        /* cap - 1 */
     uint64_t *tail;       /* the ring's shared tail: acquire loads */
     uint64_t res_n;       /* payload size of the open reservation */
     uint32_t res_open;    /* a reservation is open */
     uint32_t fill_skip;   /* over-half checks left before the tail is reloaded */
-    volatile int busy;    /* the thread: a call is writing (sig_atomic_t) */
-    uint32_t pad_;
-    uint64_t unreported_drops; /* the thread: drops not yet told by a "dropped N" record */
 };
 
-/* One field of a learned site. */
-struct plume_site_field_ {
-    const char *key;      /* the call's key pointer, compared on every call */
-    uint32_t type;        /* plume_field_type_t */
-    uint32_t key_enc;     /* the msgpack-encoded key: offset in enc */
-    uint32_t key_enc_len; /* and length */
+/* The calling thread's fast-path state, in its TLS (64-byte aligned: the
+ * overlay and the producer's fast-path fields share one cache line). */
+struct plume_hot_thread_ {
+    uint64_t overlay;            /* its scope overlay: (bytes << 32) | pairs, 0 when none */
+    struct plume_producer_ prod; /* its ring's producer side (data NULL until
+                                  * its first call attaches it, and again once
+                                  * it exits, or in a fork child) */
 };
 
-/* What a learned site keeps (allocated once, never freed). */
+/* What a learned site keeps (allocated once, never freed): what a call is
+ * checked against, in its first cache line for up to four fields. The
+ * library keeps the rest (the msgpack-encoded message, keys and category)
+ * after key[nfields], in the same allocation. */
 struct plume_site_desc_ {
     const char *message;  /* the call's pointers, compared on every call */
-    const char *category; /* breadcrumbs */
-    uint32_t nfields;
+    uint64_t types;       /* field i's plume_field_type_t in bits 4i..4i+3 */
+    uint32_t nfields;     /* at most PLUME_HOT_SITE_FIELDS_ */
     uint32_t fixed_size;  /* record bytes apart from string contents and overlay */
-    uint32_t breadcrumb;  /* 1 for a breadcrumb site */
-    uint32_t head_len;    /* enc[0..head_len): the encoded message (str or nil) */
-    uint32_t tail_enc, tail_len; /* breadcrumbs: the encoded category (str or nil) */
-    uint32_t enc_size;
-    unsigned char *enc;   /* the encoded strings (inside this allocation) */
-    struct plume_site_desc_ *next_all; /* every descriptor, for leak checkers */
+    const char *category; /* breadcrumbs */
 #ifndef __cplusplus
-    struct plume_site_field_ field[];
+    const char *key[];    /* the call's key pointers */
 #endif
 };
+#define PLUME_HOT_SITE_FIELDS_ 16 /* sites with more fields are not learned */
 
-/* The calling thread's producer side; NULL until its first call attaches it
- * (and again once it exits, or in a fork child). */
-PLUME_API extern __thread struct plume_producer_ *plume_hot1_producer_
-    __attribute__((tls_model("initial-exec")));
-/* The calling thread's scope overlay: (bytes << 32) | pairs, 0 when none. */
-PLUME_API extern __thread uint64_t plume_hot1_overlay_
+PLUME_API extern __thread struct plume_hot_thread_ plume_hot1_thread_
     __attribute__((tls_model("initial-exec")));
 /* The lowest level the fast path takes: the minimum level while running
  * without sampling and with TSC stamps, else PLUME_HOT_OFF_ (it takes
@@ -116,7 +114,7 @@ PLUME_API void plume_hot1_filling_(void);
 #define PLUME_HOT_MAX_VALUE_ (16u * 1024u) /* string values are cut there */
 #define PLUME_HOT_RING_HDR_ 4u              /* the ring's length header */
 /* Calls with more fields go to the library (whose fast path takes up to
- * PLUME_MAX_FIELDS), keeping each call site's inlined code short. */
+ * PLUME_HOT_SITE_FIELDS_), keeping each call site's inlined code short. */
 #define PLUME_HOT_MAX_FIELDS_ 6
 
 #if !defined(__cplusplus) && defined(__GNUC__)
@@ -200,7 +198,8 @@ static inline void plume_hot_copy_(unsigned char *d, const char *s, size_t n)
 }
 
 /* Nonzero when the call is not the one site d learned: another message or
- * field count, key or type (or category, for a breadcrumb). */
+ * field count, key or type (or category, for a breadcrumb). n is at most
+ * PLUME_HOT_SITE_FIELDS_. */
 __attribute__((always_inline)) static inline uint64_t
 plume_hot_differs_(const struct plume_site_desc_ *d, int breadcrumb, const char *category,
                    const char *message, const plume_field_t *f, size_t n)
@@ -208,13 +207,15 @@ plume_hot_differs_(const struct plume_site_desc_ *d, int breadcrumb, const char 
     uint64_t differs = ((uintptr_t)message ^ (uintptr_t)d->message) | (n ^ d->nfields);
     if (breadcrumb)
         differs |= (uintptr_t)category ^ (uintptr_t)d->category;
-    if (differs) /* d->field[] has d->nfields entries */
+    if (differs) /* d->key[] has d->nfields entries */
         return differs;
+    uint64_t types = 0; /* a constant at a macro's call: one compare for all */
 #pragma GCC unroll 8
-    for (size_t i = 0; i < n; i++)
-        differs |= ((uintptr_t)f[i].key ^ (uintptr_t)d->field[i].key) |
-                   ((unsigned)f[i].type ^ d->field[i].type);
-    return differs;
+    for (size_t i = 0; i < n; i++) {
+        differs |= ((uintptr_t)f[i].key ^ (uintptr_t)d->key[i]) | ((unsigned)f[i].type >> 4);
+        types |= (uint64_t)((unsigned)f[i].type & 15u) << (4u * i);
+    }
+    return differs | (types ^ d->types);
 }
 
 /* The site record's payload size for a call that matches d, with
@@ -305,7 +306,7 @@ plume_hot_put_(plume_site_t *site, int level, int breadcrumb, const char *catego
                const char *message, const plume_field_t *f_in, size_t n,
                const unsigned char *overlay_bytes)
 {
-    if (__builtin_expect(n > PLUME_MAX_FIELDS, 0))
+    if (__builtin_expect(n > PLUME_HOT_SITE_FIELDS_, 0))
         return 0;
     /* The stamp first: rdtsc takes ~25 cycles, which the CPU overlaps with
      * the checks below (a call they refuse wastes it). */
@@ -333,20 +334,20 @@ plume_hot_put_(plume_site_t *site, int level, int breadcrumb, const char *catego
     const struct plume_site_desc_ *d =
         (const struct plume_site_desc_ *)__atomic_load_n(&site->desc_, __ATOMIC_RELAXED);
 #endif
-    struct plume_producer_ *p = plume_hot1_producer_;
+    struct plume_producer_ *p = &plume_hot1_thread_.prod;
     int floor = __atomic_load_n(&plume_hot1_floor_, __ATOMIC_RELAXED);
     /* breadcrumbs have no level of their own: only "off" stops them */
     int below = breadcrumb ? floor >= PLUME_HOT_OFF_ : level < floor || level >= PLUME_LEVEL_ERROR;
-    if (__builtin_expect(d == NULL || p == NULL || below, 0))
+    if (__builtin_expect(d == NULL || p->data == NULL || below, 0))
         return 0;
-    uint64_t overlay = breadcrumb ? 0 : plume_hot1_overlay_;
+    uint64_t overlay = breadcrumb ? 0 : plume_hot1_thread_.overlay;
     /* every check in one branch: the call is the site's, the thread is free */
     uint64_t differs = plume_hot_differs_(d, breadcrumb, category, message, f, n) |
                        (uint64_t)p->busy | p->unreported_drops |
                        (overlay != 0 && overlay_bytes == NULL);
     if (__builtin_expect(differs != 0, 0))
         return 0;
-    uint32_t len[PLUME_MAX_FIELDS];
+    uint32_t len[PLUME_HOT_SITE_FIELDS_];
     uint64_t size = plume_hot_measure_(d, f, n, (uint32_t)(overlay >> 32), len);
     /* The flag before the position is read: a signal handler's call that
      * ran before it has finished its record, one after it backs off. */
@@ -358,7 +359,7 @@ plume_hot_put_(plume_site_t *site, int level, int breadcrumb, const char *catego
         p->busy = 0;
         return 0; /* the library reloads the tail, or counts the drop */
     }
-    unsigned char *rec = p->data + (p->wpos & p->mask);
+    unsigned char *rec = p->data + (p->wpos & (p->cap - 1));
     plume_hot_write_(rec + PLUME_HOT_RING_HDR_, d, stamp, level, breadcrumb, f, n, len, overlay,
                      overlay_bytes);
     uint32_t len32 = (uint32_t)size; /* the ring's length header, little-endian */

@@ -144,7 +144,7 @@ static void assert_same_event(plume_record_view_t a, plume_record_view_t b)
 }
 
 /* The calling thread's producer position (its ring's end of writes). */
-static uint64_t wpos(void) { return plume_hot1_producer_->wpos; }
+static uint64_t wpos(void) { return plume_hot1_thread_.prod.wpos; }
 
 /* Learns `site` with a library call, then makes the same call through the
  * fast path and through the library's ordinary path (no site); both
@@ -218,18 +218,17 @@ static void writes_what_the_library_writes(void **state)
 /* Asserts that the call is refused and writes nothing. */
 #define ASSERT_REFUSED(site, level, crumb, cat, msg, f, n, ob)                                 \
     do {                                                                                       \
-        uint64_t before_ = plume_hot1_producer_ ? wpos() : 0;                                  \
+        uint64_t before_ = wpos();                                                             \
         assert_int_equal(hot_put((site), (level), (crumb), (cat), (msg), (f), (n), (ob)), \
                          0);                                                                   \
-        if (plume_hot1_producer_)                                                              \
-            assert_true(wpos() == before_);                                                    \
+        assert_true(wpos() == before_);                                                        \
     } while (0)
 
 static void *fresh_thread(void *arg)
 {
     plume_site_t *site = arg;
     const plume_field_t f = plume_i64_sized_("n", 2, 1);
-    assert_null(plume_hot1_producer_); /* no ring before its first call */
+    assert_null(plume_hot1_thread_.prod.data); /* no ring before its first call */
     ASSERT_REFUSED(site, PLUME_LEVEL_INFO, 0, NULL, "m", &f, 1, NULL);
     return NULL;
 }
@@ -281,8 +280,9 @@ static void refuses_what_it_must_leave_to_the_library(void **state)
     start(PLUME_LEVEL_TRACE, 1.0);
 
     /* the thread: a call in progress (a signal handler's), drops to report */
-    plume_producer_t *p = plume_hot1_producer_;
-    assert_non_null(p);
+    plume_producer_t *p = &plume_hot1_thread_.prod;
+    assert_non_null(p->data);
+    assert_ptr_equal(plume_thread_self_->ring->prod, p); /* in this thread's TLS */
     p->busy = 1;
     ASSERT_REFUSED(&site, PLUME_LEVEL_INFO, 0, NULL, msg, &f, 1, NULL);
     ASSERT_REFUSED(&crumb, PLUME_LEVEL_INFO, 1, "c", msg, &f, 1, NULL);

@@ -30,7 +30,7 @@ static void overlay_reset(void)
         plume_scope_pop();
     assert_int_equal(plume_overlay.depth, 0);
     assert_int_equal(plume_overlay.overflow, 0);
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
 }
 
 /* One string field "k" whose encoded pair is exactly `bytes` long (>= 261). */
@@ -70,12 +70,12 @@ static void overlay_nesting_restores(void **state)
     (void)state;
     plume_scope_pop(); /* nothing pushed: harmless */
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
     assert_int_equal(plume_overlay.depth, 0);
 
     plume_field_t a[] = {plume_str("request_id", "r-1"), plume_i64("attempt", 2)};
     assert_int_equal(plume_scope_push(a, 2), PLUME_OK);
-    uint64_t sa = plume_hot1_overlay_;
+    uint64_t sa = plume_hot1_thread_.overlay;
     assert_int_equal((uint32_t)sa, 2);
     uint8_t bytes_a[64];
     uint32_t len_a = (uint32_t)(sa >> 32);
@@ -83,30 +83,30 @@ static void overlay_nesting_restores(void **state)
     memcpy(bytes_a, plume_overlay.bytes, len_a);
     plume_field_t b[] = {plume_bool("retry", 1)};
     assert_int_equal(plume_scope_push(b, 1), PLUME_OK);
-    assert_int_equal((uint32_t)plume_hot1_overlay_, 3);
-    assert_true(plume_hot1_overlay_ >> 32 > len_a);
+    assert_int_equal((uint32_t)plume_hot1_thread_.overlay, 3);
+    assert_true(plume_hot1_thread_.overlay >> 32 > len_a);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     assert_memory_equal(plume_overlay.bytes, bytes_a, len_a);
     /* a push after the pop writes where the popped one was */
     plume_field_t c[] = {plume_str("user", "u")};
     assert_int_equal(plume_scope_push(c, 1), PLUME_OK);
-    assert_int_equal((uint32_t)plume_hot1_overlay_, 3);
+    assert_int_equal((uint32_t)plume_hot1_thread_.overlay, 3);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
     assert_int_equal(plume_overlay.depth, 0);
     plume_scope_pop(); /* one too many: harmless */
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
     /* a refused call's pop still pops only itself */
     assert_int_equal(plume_scope_push(a, 2), PLUME_OK);
     assert_int_equal(plume_scope_push(NULL, 1), PLUME_EINVAL);
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
 }
 
 static void overlay_depth_limit(void **state)
@@ -114,26 +114,26 @@ static void overlay_depth_limit(void **state)
     (void)state;
     uint64_t st[PLUME_OVERLAY_MAX_DEPTH + 1];
     char keys[PLUME_OVERLAY_MAX_DEPTH][8];
-    st[0] = plume_hot1_overlay_;
+    st[0] = plume_hot1_thread_.overlay;
     for (uint32_t i = 0; i < PLUME_OVERLAY_MAX_DEPTH; i++) {
         snprintf(keys[i], sizeof(keys[i]), "p%u", i);
         plume_field_t f = plume_u64(keys[i], i);
         assert_int_equal(plume_scope_push(&f, 1), PLUME_OK);
-        st[i + 1] = plume_hot1_overlay_;
+        st[i + 1] = plume_hot1_thread_.overlay;
         assert_int_equal((uint32_t)st[i + 1], i + 1);
     }
     plume_field_t ninth = plume_str("ninth", "x");
     assert_int_equal(plume_scope_push(&ninth, 1), PLUME_ENOMEM);
     assert_int_equal(plume_scope_push(&ninth, 1), PLUME_ENOMEM); /* a 10th too */
-    assert_true(plume_hot1_overlay_ == st[PLUME_OVERLAY_MAX_DEPTH]);
+    assert_true(plume_hot1_thread_.overlay == st[PLUME_OVERLAY_MAX_DEPTH]);
     plume_scope_pop(); /* the 10th's: no-op */
     plume_scope_pop(); /* the 9th's: no-op */
-    assert_true(plume_hot1_overlay_ == st[PLUME_OVERLAY_MAX_DEPTH]);
+    assert_true(plume_hot1_thread_.overlay == st[PLUME_OVERLAY_MAX_DEPTH]);
     for (uint32_t i = PLUME_OVERLAY_MAX_DEPTH; i > 0; i--) {
         plume_scope_pop();
-        assert_true(plume_hot1_overlay_ == st[i - 1]);
+        assert_true(plume_hot1_thread_.overlay == st[i - 1]);
     }
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
     assert_int_equal(plume_overlay.depth, 0);
     assert_int_equal(plume_overlay.overflow, 0);
 }
@@ -145,32 +145,32 @@ static void overlay_size_limit(void **state)
     assert_non_null(big);
     plume_field_t small = plume_i64("a", 1);
     assert_int_equal(plume_scope_push(&small, 1), PLUME_OK);
-    uint64_t sa = plume_hot1_overlay_;
+    uint64_t sa = plume_hot1_thread_.overlay;
     plume_field_t huge = sized_field(big, 2048);
     assert_int_equal(plume_scope_push(&huge, 1), PLUME_ENOMEM);
-    assert_true(plume_hot1_overlay_ == sa); /* nothing pushed */
+    assert_true(plume_hot1_thread_.overlay == sa); /* nothing pushed */
     plume_scope_pop(); /* the refused push's: pops nothing else */
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     /* exactly the rest of the 1 KiB fits, one byte more does not */
     uint32_t room = PLUME_OVERLAY_MAX_BYTES - (uint32_t)(sa >> 32);
     plume_field_t over = sized_field(big, room + 1);
     assert_int_equal(plume_scope_push(&over, 1), PLUME_ENOMEM);
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     plume_field_t fit = sized_field(big, room);
     assert_int_equal(plume_scope_push(&fit, 1), PLUME_OK);
-    uint64_t full = plume_hot1_overlay_;
+    uint64_t full = plume_hot1_thread_.overlay;
     assert_int_equal(full >> 32, PLUME_OVERLAY_MAX_BYTES);
     plume_field_t tiny = plume_bool("b", 1);
     assert_int_equal(plume_scope_push(&tiny, 1), PLUME_ENOMEM);
-    assert_true(plume_hot1_overlay_ == full);
+    assert_true(plume_hot1_thread_.overlay == full);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == full);
+    assert_true(plume_hot1_thread_.overlay == full);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == sa);
+    assert_true(plume_hot1_thread_.overlay == sa);
     plume_scope_pop();
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
     assert_int_equal(plume_overlay.depth, 0);
     free(big);
 }
@@ -306,7 +306,7 @@ static void log_records_carry_overlay(void **state)
     assert_int_equal(v.fields[0], 0xde); /* map16 */
     const char *k7[] = {"mine"};
     expect_record(s, 7, "other thread", k7, 1);
-    assert_true(plume_hot1_overlay_ == 0);
+    assert_true(plume_hot1_thread_.overlay == 0);
     free(s);
 }
 

@@ -228,14 +228,15 @@ static bool block_write(plume_producer_t *p, uint64_t seq, size_t n)
 /* The producer block describes its ring: records written through it alone
  * (as the inline fast path writes them, reloading the tail through the
  * block's pointer when its view is stale), mixed with reserve/commit over
- * several laps, read back in order and intact; a full ring stops both ways
- * alike. */
+ * several laps, read back in order and intact, also while the block is
+ * moved elsewhere; a full ring stops both ways alike. */
 static void producer_block(void **state)
 {
     (void)state;
     plume_ring_t *r = plume_ring_new(1024, 256);
     assert_non_null(r);
-    plume_producer_t *p = &r->prod;
+    plume_producer_t *p = r->prod;
+    assert_ptr_equal(p, plume_ring_own_producer(r));
     assert_int_equal(p->cap, 1024);
     assert_int_equal(p->mask, 1023);
     assert_int_equal(p->max_record, 256);
@@ -266,6 +267,30 @@ static void producer_block(void **state)
         }
         plume_ring_release(r);
     }
+    /* the producer side moved elsewhere (as a thread moves it into its
+     * TLS) and back: the ring follows it, nothing is lost */
+    plume_producer_t moved;
+    plume_ring_move_producer(r, &moved);
+    assert_ptr_equal(r->prod, &moved);
+    assert_int_equal(moved.wpos, p->wpos);
+    assert_true(block_write(&moved, 1000, 40));
+    void *q = plume_ring_reserve(r, 40); /* through r->prod: the moved side */
+    assert_non_null(q);
+    fill(q, 1001, 40);
+    plume_ring_commit(r, 40);
+    plume_ring_move_producer(r, plume_ring_own_producer(r));
+    assert_ptr_equal(r->prod, p);
+    for (uint64_t k = 1000; k < 1002; k++) {
+        size_t len;
+        const void *rec = plume_ring_peek(r, &len);
+        assert_non_null(rec);
+        assert_int_equal(len, 40);
+        assert_true(check_bytes(rec, k, 40));
+        plume_ring_advance(r);
+    }
+    plume_ring_release(r);
+    assert_int_equal(plume_ring_used(r), 0);
+
     /* sixteen 64-byte records fill it */
     for (uint64_t i = 0; i < 16; i++)
         if (!block_write(p, i, 60)) {

@@ -148,6 +148,21 @@ static void expands_to_the_ordinary_record(void **state)
     ov.npairs = 3; /* 15: the last fixmap */
     ov.pairs_len = 12;
     check_same(PLUME_LEVEL_DEBUG, false, NULL, 0, "few", MSG_SIZE("few"), many, 12, &ov);
+    /* the most fields a site checks, every type (the types' nibbles fill
+     * the descriptor's 64 bits) */
+    static const char *const keys16[16] = {"a", "b", "c", "d", "e", "f", "g", "h",
+                                           "i", "j", "k", "l", "m", "n", "o", "p"};
+    plume_field_t sixteen[16];
+    for (int i = 0; i < 16; i++) {
+        switch (i % 5) {
+        case 0: sixteen[i] = lit(plume_str(keys16[i], "v")); break;
+        case 1: sixteen[i] = lit(plume_i64(keys16[i], -i)); break;
+        case 2: sixteen[i] = lit(plume_u64(keys16[i], (uint64_t)i)); break;
+        case 3: sixteen[i] = lit(plume_f64(keys16[i], i * 0.5)); break;
+        default: sixteen[i] = lit(plume_bool(keys16[i], i & 1)); break;
+        }
+    }
+    check_same(PLUME_LEVEL_WARN, false, NULL, 0, "all", MSG_SIZE("all"), sixteen, 16, NULL);
     /* breadcrumbs: the category last, or nil */
     check_same(PLUME_LEVEL_INFO, true, "http", MSG_SIZE("http"), "GET /", MSG_SIZE("GET /"), f,
                2, NULL);
@@ -201,6 +216,7 @@ static void unlearnable_sites_are_ordinary(void **state)
         {"m", 2, &stack_key, 1},
         {"m", 2, &odd_type, 1},
         {"m", 2, too_many, PLUME_MAX_FIELDS + 1},
+        {"m", 2, too_many, PLUME_HOT_SITE_FIELDS_ + 1}, /* more than a site checks */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         plume_site_t site = {0};
