@@ -294,6 +294,29 @@ __attribute__((noinline)) static void log_site_call(plume_site_t *site, plume_le
     log_call(site, level, message, message_size, fields, nfields);
 }
 
+#if defined(PLUME_HOT_AVAILABLE_)
+/* plume_hot_put_() with the common field counts made constants, so that
+ * each copy unrolls (the types stay unknown here). */
+__attribute__((always_inline)) static inline int
+hot_put(plume_site_t *site, int level, int breadcrumb, const char *category, const char *message,
+        const plume_field_t *fields, size_t nfields, const unsigned char *overlay_bytes)
+{
+    switch (nfields) {
+#define PLUME_HOT_PUT_N_(n)                                                                        \
+    case n: return plume_hot_put_(site, level, breadcrumb, category, message, fields, n, overlay_bytes)
+    PLUME_HOT_PUT_N_(0);
+    PLUME_HOT_PUT_N_(1);
+    PLUME_HOT_PUT_N_(2);
+    PLUME_HOT_PUT_N_(3);
+    PLUME_HOT_PUT_N_(4);
+#undef PLUME_HOT_PUT_N_
+    default:
+        return plume_hot_put_(site, level, breadcrumb, category, message, fields, nfields,
+                              overlay_bytes);
+    }
+}
+#endif
+
 /* The macros' entry point, for what their inline fast path (plume_hot.h)
  * did not take, or all their calls when it is not compiled in: the same
  * fast path here, with the thread's overlay, then the complete path (a tail
@@ -304,7 +327,7 @@ PLUME_API void plume_log_site_(plume_site_t *site, plume_level_t level, const ch
 {
 #if defined(PLUME_HOT_AVAILABLE_)
     if (__builtin_expect(site != NULL, 1) &&
-        plume_hot_put_(site, (int)level, 0, NULL, message, fields, nfields, plume_overlay.bytes))
+        hot_put(site, (int)level, 0, NULL, message, fields, nfields, plume_overlay.bytes))
         return;
 #endif
     return log_site_call(site, level, message, message_size, fields, nfields);
@@ -381,7 +404,7 @@ PLUME_API void plume_breadcrumb_site_(plume_site_t *site, const char *category,
 {
 #if defined(PLUME_HOT_AVAILABLE_)
     if (__builtin_expect(site != NULL, 1) &&
-        plume_hot_put_(site, PLUME_LEVEL_INFO, 1, category, message, fields, nfields, NULL))
+        hot_put(site, PLUME_LEVEL_INFO, 1, category, message, fields, nfields, NULL))
         return;
 #endif
     return breadcrumb_site_call(site, category, category_size, message, message_size, fields,
