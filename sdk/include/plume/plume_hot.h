@@ -6,10 +6,10 @@
  * the compact site record (the layout is in sdk/src/site.h) straight into
  * the calling thread's ring from code inlined at the call: no call into the
  * library, and since the compiler knows the call's field count and types,
- * it keeps only the loads, compares and stores this call needs (about 100
- * instructions for a message and three fields, where the library's generic
- * entry point runs about 240). The one shared write is the ring head's
- * release store.
+ * it keeps only the loads, compares and stores this call needs (about 150
+ * instructions for a message and three fields, the caller's included,
+ * where a call into the library's entry point runs about 245). The one
+ * shared write is the ring head's release store.
  *
  * Anything unusual makes plume_hot_put_() return 0 without touching
  * anything, and the macro calls the library, which takes the complete path:
@@ -253,7 +253,7 @@ plume_hot_write_(unsigned char *restrict q, const struct plume_site_desc_ *d, ui
 {
     uint32_t overlay_len = (uint32_t)(overlay >> 32);
     unsigned char head[4] = {PLUME_HOT_TAG_,
-                             (unsigned char)(level | (breadcrumb ? PLUME_HOT_CRUMB_FLAG_ : 0u)),
+                             (unsigned char)((unsigned)level | (breadcrumb ? PLUME_HOT_CRUMB_FLAG_ : 0u)),
                              overlay_len ? PLUME_HOT_OVERLAY_FLAG_ : 0u, 0};
     memcpy(q, head, 4); /* one store */
     memcpy(q + 4, &stamp, 8);
