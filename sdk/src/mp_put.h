@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "hot_string.h"
+#include "plume/plume.h"
 
 /* Bytes of a msgpack str header for a string of n bytes. */
 static inline size_t plume_str_header_size(size_t n)
@@ -45,7 +45,7 @@ static inline uint8_t *plume_put_str(uint8_t *p, const char *s, size_t n)
         for (int i = 3; i >= 0; i--)
             *p++ = (uint8_t)(n >> (8 * i));
     }
-    plume_copy_short(p, s, n);
+    plume_hot_copy_(p, s, n);
     return p + n;
 }
 

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "hot_string.h"
+#include "plume/plume.h"
 #include "mp.h"
 #include "mp_put.h"
 
@@ -14,7 +14,7 @@ static inline uint32_t sized_strlen(const char *s, unsigned size, size_t cap)
 {
     if (size)
         return (uint32_t)(size - 1 < cap ? size - 1 : cap);
-    return (uint32_t)plume_strlen_capped(s, cap);
+    return (uint32_t)plume_hot_strlen_(s, cap);
 }
 
 size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
@@ -33,7 +33,7 @@ size_t plume_record_pairs_measure(const plume_field_t *fields, size_t nfields,
         switch (f->type) {
         case PLUME_FIELD_STR:
             if (f->v.s) {
-                uint32_t vl = (uint32_t)plume_strlen_capped(f->v.s, PLUME_RECORD_MAX_VALUE);
+                uint32_t vl = (uint32_t)plume_hot_strlen_(f->v.s, PLUME_RECORD_MAX_VALUE);
                 lens->val[kept] = vl;
                 size += plume_str_header_size(vl) + vl;
             } else {
@@ -81,7 +81,7 @@ size_t plume_record_measure(const char *message, unsigned message_size,
                 size += 1; /* nil */
             }
         } else if (extra->error) {
-            lens->err_type = (uint32_t)plume_strlen_capped(extra->err_type, PLUME_RECORD_MAX_TYPE);
+            lens->err_type = (uint32_t)plume_hot_strlen_(extra->err_type, PLUME_RECORD_MAX_TYPE);
             size += plume_str_header_size(lens->err_type) + lens->err_type;
             size += extra->has_code ? 9 : 1;
             size_t fb = 8u * (extra->nframes < PLUME_RECORD_MAX_FRAMES ? extra->nframes

@@ -207,7 +207,7 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
     o = plume_put_be64(o, 0xcf, stamp);
     *o++ = level;
     const uint8_t *enc = rest->enc;
-    plume_copy_short(o, (const char *)enc, rest->head_len);
+    plume_hot_copy_(o, (const char *)enc, rest->head_len);
     o += rest->head_len;
     enc += rest->head_len;
     uint32_t n = d->nfields + npairs;
@@ -223,7 +223,7 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
         return false;
     r.p += 8u * d->nfields; /* now at the strings' bytes */
     for (uint32_t i = 0; i < d->nfields; i++) {
-        plume_copy_short(o, (const char *)enc, rest->key_len[i]);
+        plume_hot_copy_(o, (const char *)enc, rest->key_len[i]);
         o += rest->key_len[i];
         enc += rest->key_len[i];
         unsigned type = (unsigned)(d->types >> (4u * i)) & 15u;
@@ -232,10 +232,10 @@ bool plume_site_expand(const uint8_t *rec, size_t len, plume_buf_t *out)
     }
     if ((size_t)(r.end - r.p) != pairs_len)
         return false;
-    plume_copy_short(o, (const char *)r.p, pairs_len);
+    plume_hot_copy_(o, (const char *)r.p, pairs_len);
     o += pairs_len;
     if (breadcrumb) {
-        plume_copy_short(o, (const char *)enc, rest->tail_len);
+        plume_hot_copy_(o, (const char *)enc, rest->tail_len);
         o += rest->tail_len;
     }
     out->len = (size_t)(o - out->data);

@@ -47,7 +47,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "hot_string.h"
 #include "plume/plume.h"
 #include "record.h"
 

@@ -118,7 +118,6 @@ PLUME_API void plume_hot1_filling_(void);
 #define PLUME_HOT_MAX_FIELDS_ 6
 
 #if !defined(__cplusplus) && defined(__GNUC__)
-#define PLUME_HOT_PIECES_ 1
 
 /* GCC cannot tie the loop that sets len[i] (and copies the fields) to the
  * ones that read them when the field count is not a constant, and warns;
