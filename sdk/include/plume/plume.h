@@ -367,10 +367,8 @@ plume_log_call_(plume_site_t *site, plume_level_t level, const char *message,
         /* The library gets a copy: the macro's own array then never leaves
          * the call, so the compiler keeps it in registers and builds this
          * one only when it is needed. */
-        plume_field_t copy[PLUME_HOT_MAX_FIELDS_ + 1];
-#pragma GCC unroll 8
-        for (size_t i = 0; i < nfields; i++)
-            copy[i] = fields[i];
+        plume_field_t copy[PLUME_HOT_MAX_FIELDS_];
+        plume_hot_fields_copy_(copy, fields, nfields);
         plume_log_site_(site, level, message, message_size, copy, nfields);
     }
 }
@@ -446,10 +444,8 @@ plume_breadcrumb_call_(plume_site_t *site, const char *category, unsigned catego
                                nfields);
     } else if (!plume_hot_put_(site, PLUME_LEVEL_INFO, 1, category, message, fields, nfields,
                                NULL)) {
-        plume_field_t copy[PLUME_HOT_MAX_FIELDS_ + 1]; /* as in plume_log_call_() */
-#pragma GCC unroll 8
-        for (size_t i = 0; i < nfields; i++)
-            copy[i] = fields[i];
+        plume_field_t copy[PLUME_HOT_MAX_FIELDS_]; /* as in plume_log_call_() */
+        plume_hot_fields_copy_(copy, fields, nfields);
         plume_breadcrumb_site_(site, category, category_size, message, message_size, copy,
                                nfields);
     }

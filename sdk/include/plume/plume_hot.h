@@ -196,6 +196,17 @@ static inline void plume_hot_copy_(unsigned char *d, const char *s, size_t n)
     }
 }
 
+/* Copies a call's n fields into to[]. Inlined with n constant it unrolls,
+ * so a compiler can keep the copy in registers (plume_hot_put_()) or build
+ * it only on the path that needs it (the macros' calls into the library). */
+__attribute__((always_inline)) static inline void
+plume_hot_fields_copy_(plume_field_t *to, const plume_field_t *from, size_t n)
+{
+#pragma GCC unroll 8
+    for (size_t i = 0; i < n; i++)
+        to[i] = from[i];
+}
+
 /* Nonzero when the call is not the one site d learned: another message or
  * field count, key or type (or category, for a breadcrumb). n is at most
  * PLUME_HOT_SITE_FIELDS_. */
@@ -317,9 +328,7 @@ plume_hot_put_(plume_site_t *site, int level, int breadcrumb, const char *catego
     plume_field_t copy[PLUME_HOT_MAX_FIELDS_];
     const plume_field_t *f = f_in;
     if (__builtin_constant_p(n) && n <= PLUME_HOT_MAX_FIELDS_) {
-#pragma GCC unroll 8
-        for (size_t i = 0; i < n; i++)
-            copy[i] = f_in[i];
+        plume_hot_fields_copy_(copy, f_in, n);
         f = copy;
     }
     /* Relaxed loads: x86-64 keeps loads in order (each is an acquire in
