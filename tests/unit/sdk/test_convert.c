@@ -28,6 +28,7 @@
 #include "pipeline.h"
 #include "plume/plume.h"
 #include "record.h"
+#include "record_build.h"
 #include "sdk_state.h"
 
 /* ---- the convert stage alone ---- */
@@ -70,11 +71,8 @@ static const char *convert_one(plume_convert_t *c, plume_keep_sink_t *sink, uint
     memset(&t, 0, sizeof(t));
     t.tid = tid;
     memcpy(t.name, name, 16);
-    plume_record_lens_t lens;
-    size_t size = plume_record_measure("msg", 0, fields, n, NULL, &lens);
-    uint8_t *rec = malloc(size);
-    assert_non_null(rec);
-    plume_record_write(rec, plume_clock_stamp(), level, "msg", fields, NULL, &lens);
+    size_t size;
+    uint8_t *rec = plume_test_record(plume_clock_stamp(), level, "msg", fields, n, NULL, &size);
     size_t before = sink->n;
     plume_convert_record(c, &t, rec, size);
     free(rec);
@@ -176,11 +174,9 @@ static void put(plume_convert_t *c, plume_level_t level, const char *msg, bool c
     memset(&t, 0, sizeof(t));
     t.tid = 1;
     plume_record_extra_t x = {.breadcrumb = true, .category = "nav"};
-    plume_record_lens_t lens;
-    size_t size = plume_record_measure(msg, 0, NULL, 0, crumb ? &x : NULL, &lens);
-    uint8_t *rec = malloc(size);
-    assert_non_null(rec);
-    plume_record_write(rec, plume_clock_stamp(), level, msg, NULL, crumb ? &x : NULL, &lens);
+    size_t size;
+    uint8_t *rec =
+        plume_test_record(plume_clock_stamp(), level, msg, NULL, 0, crumb ? &x : NULL, &size);
     plume_convert_record(c, &t, rec, size);
     free(rec);
 }

@@ -22,6 +22,7 @@
 #include "mp.h"
 #include "options.h"
 #include "record.h"
+#include "record_build.h"
 
 /* A function of the test binary (global, so dladdr names it). */
 __attribute__((noinline)) int test_error_map_here(int x)
@@ -38,11 +39,8 @@ static uint8_t *make_record(const char *type, bool has_code, int64_t code, const
     plume_field_t f[] = {plume_str("k", "v")};
     plume_record_extra_t extra = {.error = true, .err_type = type, .has_code = has_code,
                                   .code = code, .frames = frames, .nframes = nframes};
-    plume_record_lens_t lens;
-    size_t n = plume_record_measure("msg", 0, f, 1, &extra, &lens);
-    uint8_t *rec = malloc(n);
-    assert_non_null(rec);
-    plume_record_write(rec, 42, PLUME_LEVEL_ERROR, "msg", f, &extra, &lens);
+    size_t n;
+    uint8_t *rec = plume_test_record(42, PLUME_LEVEL_ERROR, "msg", f, 1, &extra, &n);
     assert_true(plume_record_read(rec, n, v));
     return rec;
 }

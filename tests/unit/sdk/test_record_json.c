@@ -19,6 +19,7 @@
 #include "json_write.h"
 #include "mp.h"
 #include "record.h"
+#include "record_build.h"
 #include "record_json.h"
 #include "scrub.h"
 
@@ -114,11 +115,9 @@ static void same_as_generic_path(void **state)
         plume_record_extra_t extra = {.pairs = pairs, .pairs_len = (uint32_t)pn, .npairs = 2};
         bool with_extra = next() % 2;
 
-        plume_record_lens_t lens;
-        size_t size = plume_record_measure("m", 0, f, n, with_extra ? &extra : NULL, &lens);
-        uint8_t *rec = malloc(size);
-        assert_non_null(rec);
-        plume_record_write(rec, 1, PLUME_LEVEL_INFO, "m", f, with_extra ? &extra : NULL, &lens);
+        size_t size;
+        uint8_t *rec =
+            plume_test_record(1, PLUME_LEVEL_INFO, "m", f, n, with_extra ? &extra : NULL, &size);
         plume_record_view_t v;
         assert_true(plume_record_read(rec, size, &v));
 
@@ -173,11 +172,8 @@ static void scrubbed_same_as_generic_path(void **state)
                     break;
                 }
             }
-            plume_record_lens_t lens;
-            size_t size = plume_record_measure("m", 0, f, n, NULL, &lens);
-            uint8_t *rec = malloc(size);
-            assert_non_null(rec);
-            plume_record_write(rec, 1, PLUME_LEVEL_INFO, "m", f, NULL, &lens);
+            size_t size;
+            uint8_t *rec = plume_test_record(1, PLUME_LEVEL_INFO, "m", f, n, NULL, &size);
             plume_record_view_t v;
             assert_true(plume_record_read(rec, size, &v));
             plume_buf_t got, want;

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "plume/plume.h"
 #include "record.h"
+#include "record_build.h"
 #include "record_json.h"
 #include "scrub.h"
 
@@ -270,11 +271,8 @@ static void record_fields(void **state)
         plume_str("secret", NULL),     plume_str("_private_token", "x"),
     };
     size_t nf = sizeof(f) / sizeof(f[0]);
-    plume_record_lens_t lens;
-    size_t n = plume_record_measure("m", 0, f, nf, NULL, &lens);
-    uint8_t *rec = malloc(n);
-    assert_non_null(rec);
-    plume_record_write(rec, 1, PLUME_LEVEL_INFO, "m", f, NULL, &lens);
+    size_t n;
+    uint8_t *rec = plume_test_record(1, PLUME_LEVEL_INFO, "m", f, nf, NULL, &n);
     plume_record_view_t v;
     assert_true(plume_record_read(rec, n, &v));
 

@@ -26,6 +26,7 @@
 #include "mp.h"
 #include "plume/plume.h"
 #include "record.h"
+#include "record_build.h"
 #include "sdk_state.h"
 #include "site.h"
 #include "thread.h"
@@ -38,19 +39,6 @@ static plume_field_t lit(plume_field_t f)
 }
 
 #define MSG_SIZE(m) ((unsigned)sizeof(m))
-
-/* The ordinary record for the call (extra may be NULL). */
-static uint8_t *ordinary(uint64_t stamp, plume_level_t level, const char *msg,
-                         const plume_field_t *f, size_t n, const plume_record_extra_t *x,
-                         size_t *size)
-{
-    plume_record_lens_t lens;
-    *size = plume_record_measure(msg, 0, f, n, x, &lens);
-    uint8_t *buf = malloc(*size);
-    assert_non_null(buf);
-    plume_record_write(buf, stamp, level, msg, f, x, &lens);
-    return buf;
-}
 
 /* The site record for the call (which must match d), written into a buffer
  * of exactly the measured size plus a guard byte. */
@@ -87,7 +75,7 @@ static void check_same(plume_level_t level, bool breadcrumb, const char *categor
         x = *overlay;
     x.breadcrumb = breadcrumb;
     x.category = category;
-    uint8_t *want = ordinary(0x0102030405060708ull, level, msg, f, n,
+    uint8_t *want = plume_test_record(0x0102030405060708ull, level, msg, f, n,
                              overlay || breadcrumb ? &x : NULL, &want_n);
     plume_buf_t out;
     plume_buf_init(&out, 0);
