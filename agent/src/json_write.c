@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "time_format.h"
+#include "unaligned.h"
 
 #define MAX_DEPTH 64
 
@@ -164,19 +165,6 @@ void plume_json_write_escaped(plume_buf_t *b, const char *s, size_t n)
     }
 }
 
-static inline uint64_t load64(const uint8_t *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-}
 
 /* The escaping itself (see json_write.h). Plain ASCII is copied as it is
  * read: 16 bytes at a time with one vector test each, then the last 1-15
@@ -191,7 +179,7 @@ size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
     char *o = dst;
     for (;;) {
         while (end - p >= 16) {
-            uint64_t a = load64(p), b = load64(p + 8);
+            uint64_t a = plume_load_u64(p), b = plume_load_u64(p + 8);
             if (plume_json_special16(a, b))
                 break;
             memcpy(o, &a, 8);
@@ -212,7 +200,7 @@ size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
                 break;
             }
         } else if (left < 8) {
-            uint32_t lo = load32(p), hi = load32(end - 4);
+            uint32_t lo = plume_load_u32(p), hi = plume_load_u32(end - 4);
             uint64_t w = (uint64_t)hi << 32 | lo;
             if (!plume_json_special16(w, w)) {
                 memcpy(o, &lo, 4);
@@ -221,7 +209,7 @@ size_t plume_json_escape_raw(char *dst, const char *s, size_t n)
                 break;
             }
         } else if (left < 16) {
-            uint64_t a = load64(p), b = load64(end - 8);
+            uint64_t a = plume_load_u64(p), b = plume_load_u64(end - 8);
             if (!plume_json_special16(a, b)) {
                 memcpy(o, &a, 8);
                 memcpy(o + left - 8, &b, 8);

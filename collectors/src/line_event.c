@@ -30,6 +30,7 @@
 #include "logfmt.h"
 #include "mp.h"
 #include "timeparse.h"
+#include "unaligned.h"
 #include "utf8.h"
 
 #define NO_RANK 99
@@ -109,13 +110,6 @@ static int classify(const char *k, size_t n, int *rank)
     return classify_hint(k, n, rank, &ignored);
 }
 
-/* A load of 4 bytes in host order (any alignment). */
-static inline uint32_t load4(const char *p)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
 
 /* Time from a member value: RFC 3339 or numeric text, or an epoch number
  * (its JSON text `raw`, when known, is read exactly). */
@@ -142,21 +136,21 @@ static bool time_from_value(const plume_mp_value_t *v, const char *raw, size_t r
 static inline plume_level_t level_from_text(const char *s, size_t n)
 {
     if (n == 4) {
-        uint32_t w = load4(s);
-        if (w == load4("info"))
+        uint32_t w = plume_load_u32(s);
+        if (w == plume_load_u32("info"))
             return PLUME_LEVEL_INFO;
-        if (w == load4("warn"))
+        if (w == plume_load_u32("warn"))
             return PLUME_LEVEL_WARN;
     } else if (n == 5) {
-        uint32_t w = load4(s);
+        uint32_t w = plume_load_u32(s);
         char c = s[4];
-        if (w == load4("debu") && c == 'g')
+        if (w == plume_load_u32("debu") && c == 'g')
             return PLUME_LEVEL_DEBUG;
-        if (w == load4("erro") && c == 'r')
+        if (w == plume_load_u32("erro") && c == 'r')
             return PLUME_LEVEL_ERROR;
-        if (w == load4("trac") && c == 'e')
+        if (w == plume_load_u32("trac") && c == 'e')
             return PLUME_LEVEL_TRACE;
-        if (w == load4("fata") && c == 'l')
+        if (w == plume_load_u32("fata") && c == 'l')
             return PLUME_LEVEL_FATAL;
     }
     return plume_level_parse(s, n);

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "unaligned.h"
+
 #define NS_PER_SEC 1000000000ull
 
 int64_t plume_time_days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -235,20 +237,6 @@ typedef struct time_cache {
 
 static _Thread_local time_cache_t tcache;
 
-/* Loads of 8 and 4 bytes in host order (any alignment). */
-static inline uint64_t load8(const char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
-static inline uint32_t load4(const char *p)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
 
 #define ONES8 0x0101010101010101ull
 #define HIGHS8 0x8080808080808080ull
@@ -292,7 +280,7 @@ static inline size_t read_fraction(const char *s, size_t n, uint64_t *frac, int 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (n >= 27) {
         /* bytes 19..26: the separator (read as a leading '0'), then digits */
-        uint64_t w = (load8(s + 19) & ~0xffull) | '0';
+        uint64_t w = (plume_load_u64(s + 19) & ~0xffull) | '0';
         uint64_t nondigit = nondigit_bytes(w);
         if (nondigit) {
             unsigned d = (unsigned)__builtin_ctzll(nondigit) >> 3; /* 1..7 */
@@ -351,8 +339,8 @@ bool plume_time_parse_rfc3339_cached(const char *s, size_t n, uint64_t *ns)
     }
     size_t tail_len = n - i;
     if (frac_ok && tcache.valid && tail_len == tcache.tail_len) {
-        uint64_t diff = (load8(s) ^ load8(tcache.head)) | (load8(s + 8) ^ load8(tcache.head + 8)) |
-                        (load4(s + 15) ^ load4(tcache.head + 15));
+        uint64_t diff = (plume_load_u64(s) ^ plume_load_u64(tcache.head)) | (plume_load_u64(s + 8) ^ plume_load_u64(tcache.head + 8)) |
+                        (plume_load_u32(s + 15) ^ plume_load_u32(tcache.head + 15));
         for (size_t k = 0; k < tail_len; k++)
             diff |= (uint8_t)(s[i + k] ^ tcache.tail[k]);
         uint64_t t;
