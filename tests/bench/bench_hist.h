@@ -34,6 +34,14 @@
 #define BENCH_MAX_EXP 44u     /* values >= 2^44 ns (~4.9 h) land in the last bucket */
 #define BENCH_BUCKETS (BENCH_EXACT_NS + (BENCH_MAX_EXP - 10u + 1u) * (1u << BENCH_SUB_BITS))
 
+/* The untimed warm-up both harnesses make per thread before timing: enough
+ * calls (~60-byte records each) to go once round the SDK's default 1 MiB
+ * ring, so that every page of it has been faulted in (the kernel maps a
+ * ring's pages on first touch, ~2 us each) and the timed calls see the
+ * steady state; paced at BENCH_WARMUP_RATE when the run itself is not. */
+#define BENCH_WARMUP_CALLS 20000u
+#define BENCH_WARMUP_RATE 1000000u
+
 /* One thread's histogram of ns values (or the merge of several). */
 typedef struct bench_hist {
     uint64_t count;

@@ -21,12 +21,6 @@
 #include "plume/plume.h"
 
 #define MAX_THREADS 64
-/* Per thread, untimed: enough records (~60 bytes each) to go once round
- * the default 1 MiB ring, so that every page of it has been faulted in
- * (the kernel maps a ring's pages on first touch, ~2 us each) and the
- * timed calls see the steady state. */
-#define WARMUP_CALLS 20000u
-#define WARMUP_RATE 1000000u     /* warm-up pace when the run itself is unpaced */
 #define FLUSH_MS 30000u
 
 typedef enum mode { MODE_LOG, MODE_BREADCRUMB } bench_mode_t;
@@ -66,8 +60,8 @@ __attribute__((always_inline)) static inline void call_breadcrumb(uint64_t i)
  * inlined into its loop with no dispatch inside the timed region. */
 #define RUN_LOOPS(CALL)                                                                      \
     do {                                                                                     \
-        bench_pace_start(&pace, w->clk, w->rate ? w->rate : WARMUP_RATE);                    \
-        for (uint64_t i = 0; i < WARMUP_CALLS; i++) {                                        \
+        bench_pace_start(&pace, w->clk, w->rate ? w->rate : BENCH_WARMUP_RATE);              \
+        for (uint64_t i = 0; i < BENCH_WARMUP_CALLS; i++) {                                  \
             bench_pace_wait(&pace);                                                          \
             CALL(i);                                                                         \
         }                                                                                    \
@@ -201,7 +195,7 @@ int main(int argc, char **argv)
     printf(" dropped=%llu delivered=%llu events=%llu warmup=%llu dropped_other=%llu "
            "not_running=%llu flush=%s flush_ms=%llu\n",
            (unsigned long long)st.dropped_ring_full, (unsigned long long)st.delivered,
-           (unsigned long long)st.events, (unsigned long long)(WARMUP_CALLS * nthreads),
+           (unsigned long long)st.events, (unsigned long long)(BENCH_WARMUP_CALLS * nthreads),
            (unsigned long long)st.dropped_other, (unsigned long long)st.calls_not_running,
            fs == PLUME_OK ? "ok" : plume_strerror(fs), (unsigned long long)flush_ms);
     fflush(stdout);

@@ -30,8 +30,6 @@
 namespace {
 
 constexpr unsigned kMaxThreads = 64;
-constexpr uint64_t kWarmupCalls = 20000;  // per thread, untimed (as bench_sdk_latency.c)
-constexpr uint64_t kWarmupRate = 1000000; // warm-up pace when the run is unpaced
 constexpr size_t kQueueSlots = 8192;      // spdlog::details::default_async_q_size
 
 // The same small table of user ids as bench_sdk_latency.c.
@@ -62,8 +60,8 @@ void *worker_main(void *arg)
 {
     Worker *w = static_cast<Worker *>(arg);
     bench_pace_t pace;
-    bench_pace_start(&pace, w->clk, w->rate ? w->rate : kWarmupRate);
-    for (uint64_t i = 0; i < kWarmupCalls; i++) {
+    bench_pace_start(&pace, w->clk, w->rate ? w->rate : BENCH_WARMUP_RATE);
+    for (uint64_t i = 0; i < BENCH_WARMUP_CALLS; i++) {
         bench_pace_wait(&pace);
         call_log(w->logger, i);
     }
@@ -187,7 +185,7 @@ int main(int argc, char **argv)
     bench_hist_print(all, throughput);
     std::printf(" dropped=%llu delivered=%lld warmup=%llu queue=%zu policy=block flush_ms=%llu\n",
                 static_cast<unsigned long long>(overruns), lines,
-                static_cast<unsigned long long>(kWarmupCalls * nthreads), kQueueSlots,
+                static_cast<unsigned long long>(BENCH_WARMUP_CALLS * nthreads), kQueueSlots,
                 static_cast<unsigned long long>(flush_ms));
     std::fflush(stdout);
     std::free(all);
