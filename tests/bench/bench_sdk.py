@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: MIT
 """SDK log-call latency vs spdlog async, and drops at a sustained rate.
 
-Runs, in one go (the machine is shared and noisy, so the peers are compared
-within the same run and their ratio is printed):
-  plume log 1 thread, plume log 2 threads, spdlog 1 thread, spdlog 2 threads,
-  plume breadcrumb 1 thread, each CALLS calls per thread paced at RATE per
-  thread; then the sustained mode: plume log, 1 thread, SUSTAINED_RATE calls/s
-  for SUSTAINED_SECONDS s with the default ring size.
+Runs SDK_ROUNDS rounds (the machine is shared and noisy, so the peers are
+compared within the same round, and every figure is judged on its median over
+the rounds, with the rounds' spread printed beside it). A round is: plume log
+1 thread, spdlog 1 thread, plume log 2 threads, spdlog 2 threads, plume
+breadcrumb 1 thread, each CALLS calls per thread paced at RATE per thread
+(the peers alternate, so that a slow spell of the machine hits both). The
+spdlog/plume ratio is taken per round (the same machine state) and its median
+reported. Then, once, the sustained mode: plume log, 1 thread, SUSTAINED_RATE
+calls/s for SUSTAINED_SECONDS s with the default ring size.
 Each plume run gets a fresh bench_receiver (port 0; its port is read from its
 first line) and a fresh data_dir, and its counters are checked against the
 receiver's totals (printed on SIGTERM): the receiver refused nothing, it got
@@ -18,10 +21,10 @@ file holds every line. Missing a target is reported, not a failure: the exit
 status is non-zero only when a run fails (crash, timeout, refused requests,
 inconsistent counts).
 
-Environment: SDK_CALLS (per thread, default 1000000), SDK_RATE (calls/s per
-thread for the latency runs, default 1000000; 0 = unpaced),
-SDK_BREADCRUMB_RATE (default SDK_RATE), SUSTAINED_RATE (default 1000000),
-SUSTAINED_SECONDS (default 5).
+Environment: SDK_ROUNDS (default 5), SDK_CALLS (per thread, default 1000000),
+SDK_RATE (calls/s per thread for the latency runs, default 1000000; 0 =
+unpaced), SDK_BREADCRUMB_RATE (default SDK_RATE), SUSTAINED_RATE (default
+1000000), SUSTAINED_SECONDS (default 5).
 Usage: bench_sdk.py BUILD_DIR
 """
 import os
@@ -169,8 +172,8 @@ class Bench:
             self.fail(what, p)
         return None if problems else r
 
-    def spdlog(self, threads, calls, rate):
-        what = "spdlog threads=%d" % threads
+    def spdlog(self, threads, calls, rate, label=""):
+        what = "%sspdlog threads=%d" % (label, threads)
         exe = os.path.join(self.build, "tests", "bench", "bench_spdlog")
         if not os.path.exists(exe):
             print("(spdlog: %s not built: libspdlog-dev missing? skipped)" % exe)
@@ -200,45 +203,86 @@ def ratio(a, b):
     return a / b if b else float("inf")
 
 
+def median(values):
+    """The middle value (the mean of the two middle ones for an even count)."""
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def spread(values, fmt):
+    """' (rounds LO-HI)' for more than one value, else ''."""
+    if len(values) < 2:
+        return ""
+    return " (rounds %s-%s)" % (fmt % min(values), fmt % max(values))
+
+
+class Figure:
+    """One figure of one kind of run over the rounds that produced it."""
+
+    def __init__(self, runs, key):
+        self.values = [r[key] for r in runs]
+        self.med = median(self.values) if self.values else None
+
+    def text(self, fmt="%d", unit=" ns"):
+        # an even count's median of whole numbers may fall between two
+        med_fmt = "%.1f" if fmt == "%d" and self.med != int(self.med) else fmt
+        return (med_fmt % self.med) + unit + spread(self.values, fmt)
+
+
 def summary(res, sustained, rate, s_rate, s_secs):
-    print("\n== summary (targets from issue 3; percentiles are quantised to the TSC step "
-          "printed in the timing line, mean99 is not)")
-    p1, p2 = res.get("plume1"), res.get("plume2")
-    s1, s2 = res.get("spdlog1"), res.get("spdlog2")
-    bc = res.get("crumb")
+    rounds = res["rounds"]
+    print("\n== summary (targets from issue 3), the median of %d round%s with the rounds'"
+          " spread; percentiles are quantised to the TSC step printed in the timing line,"
+          " mean99 is not" % (rounds, "s" if rounds != 1 else ""))
+
+    def runs(key):
+        return [r for r in res[key] if r]
+
+    p1, p2, bc = runs("plume1"), runs("plume2"), runs("crumb")
     if p1:
-        print("plume log, 1 thread, %d/s: p50 %d ns (target <= %d) %s; p99.9 %d ns (target <= %d)"
-              " %s; p99 %d ns, max %d ns, mean99 %.1f ns"
-              % (rate, p1["p50"], TARGET_P50_NS, verdict(p1["p50"] <= TARGET_P50_NS),
-                 p1["p99.9"], TARGET_P999_NS, verdict(p1["p99.9"] <= TARGET_P999_NS),
-                 p1["p99"], p1["max"], p1["mean99"]))
+        p50, p999 = Figure(p1, "p50"), Figure(p1, "p99.9")
+        print("plume log, 1 thread, %d/s: p50 %s (target <= %d) %s; p99.9 %s (target <= %d)"
+              " %s; p99 %s, mean99 %s, max %s"
+              % (rate, p50.text(), TARGET_P50_NS, verdict(p50.med <= TARGET_P50_NS),
+                 p999.text(), TARGET_P999_NS, verdict(p999.med <= TARGET_P999_NS),
+                 Figure(p1, "p99").text(), Figure(p1, "mean99").text("%.1f"),
+                 Figure(p1, "max").text()))
     if p2:
-        print("plume log, 2 threads, %d/s each: p50 %d ns, p99 %d ns, p99.9 %d ns, max %d ns,"
-              " mean99 %.1f ns, throughput %.3f M/s"
-              % (rate, p2["p50"], p2["p99"], p2["p99.9"], p2["max"], p2["mean99"],
-                 p2["throughput"]))
-    for n, p, s in ((1, p1, s1), (2, p2, s2)):
-        if p and s:
-            r = ratio(s["p50"], p["p50"])
-            line = ("spdlog/plume p50, %d thread%s: %d / %d ns = %.1fx" %
-                    (n, "s" if n > 1 else "", s["p50"], p["p50"], r))
-            if n == 1:
-                line += " (target >= %.0fx) %s" % (TARGET_RATIO, verdict(r >= TARGET_RATIO))
-            line += "; mean99 %.1f / %.1f ns = %.1fx; p99.9 %d / %d ns" % (
-                s["mean99"], p["mean99"], ratio(s["mean99"], p["mean99"]), s["p99.9"],
-                p["p99.9"])
-            print(line)
+        print("plume log, 2 threads, %d/s each: p50 %s, p99 %s, p99.9 %s, mean99 %s,"
+              " throughput %s"
+              % (rate, Figure(p2, "p50").text(), Figure(p2, "p99").text(),
+                 Figure(p2, "p99.9").text(), Figure(p2, "mean99").text("%.1f"),
+                 Figure(p2, "throughput").text("%.3f", " M/s")))
+    for n, pkey, skey in ((1, "plume1", "spdlog1"), (2, "plume2", "spdlog2")):
+        # per round, the two peers side by side
+        pairs = [(p, s) for p, s in zip(res[pkey], res[skey]) if p and s]
+        if not pairs:
+            continue
+        r50 = [ratio(s["p50"], p["p50"]) for p, s in pairs]
+        r99 = [ratio(s["mean99"], p["mean99"]) for p, s in pairs]
+        line = "spdlog/plume p50, %d thread%s: %.1fx%s" % (
+            n, "s" if n > 1 else "", median(r50), spread(r50, "%.1fx"))
+        if n == 1:
+            line += " (target >= %.0fx) %s" % (TARGET_RATIO, verdict(median(r50) >= TARGET_RATIO))
+        spd = [s for _, s in pairs]
+        line += "; spdlog p50 %s, p99.9 %s; mean99 ratio %.1fx%s" % (
+            Figure(spd, "p50").text(), Figure(spd, "p99.9").text(), median(r99),
+            spread(r99, "%.1fx"))
+        print(line)
     if bc:
-        print("plume breadcrumb, 1 thread, %d/s: p50 %d ns (target <= %d) %s; p99 %d ns,"
-              " p99.9 %d ns, mean99 %.1f ns"
-              % (res["crumb_rate"], bc["p50"], TARGET_CRUMB_P50_NS,
-                 verdict(bc["p50"] <= TARGET_CRUMB_P50_NS), bc["p99"], bc["p99.9"],
-                 bc["mean99"]))
+        p50 = Figure(bc, "p50")
+        print("plume breadcrumb, 1 thread, %d/s: p50 %s (target <= %d) %s; p99 %s,"
+              " p99.9 %s, mean99 %s"
+              % (res["crumb_rate"], p50.text(), TARGET_CRUMB_P50_NS,
+                 verdict(p50.med <= TARGET_CRUMB_P50_NS), Figure(bc, "p99").text(),
+                 Figure(bc, "p99.9").text(), Figure(bc, "mean99").text("%.1f")))
     for key, label in (("plume1", "plume log 1 thread"), ("plume2", "plume log 2 threads"),
                        ("crumb", "plume breadcrumb")):
-        r = res.get(key)
-        if r and r["dropped"]:
-            print("  note: %s dropped %d calls (ring full) at its pace" % (label, r["dropped"]))
+        for k, r in enumerate(res[key]):
+            if r and r["dropped"]:
+                print("  note: %s dropped %d calls (ring full) at its pace in round %d"
+                      % (label, r["dropped"], k + 1))
     if sustained:
         r = sustained
         print("sustained %d calls/s for %d s, default ring: dropped %d (target 0) %s; "
@@ -253,6 +297,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: bench_sdk.py BUILD_DIR")
     build = os.path.abspath(sys.argv[1])
+    rounds = env_int("SDK_ROUNDS", 5)
     calls = env_int("SDK_CALLS", 1000000)
     rate = env_int("SDK_RATE", 1000000)
     crumb_rate = env_int("SDK_BREADCRUMB_RATE", rate)
@@ -260,16 +305,26 @@ def main():
     s_secs = env_int("SUSTAINED_SECONDS", 5)
     if calls == 0:
         sys.exit("SDK_CALLS must be at least 1")
-    print("latency runs: %d calls per thread at %s calls/s per thread; sustained: %d/s for %d s"
-          % (calls, rate if rate else "unpaced", s_rate, s_secs), flush=True)
-    res = {"crumb_rate": crumb_rate}
+    if rounds == 0:
+        sys.exit("SDK_ROUNDS must be at least 1")
+    print("latency runs: %d round%s of %d calls per thread at %s calls/s per thread;"
+          " sustained: %d/s for %d s"
+          % (rounds, "s" if rounds != 1 else "", calls, rate if rate else "unpaced", s_rate,
+             s_secs), flush=True)
+    keys = ("plume1", "spdlog1", "plume2", "spdlog2", "crumb")
+    res = {"crumb_rate": crumb_rate, "rounds": rounds}
+    for key in keys:
+        res[key] = []
     with tempfile.TemporaryDirectory(prefix="plume-bench-sdk-") as tmp:
         b = Bench(build, tmp)
-        res["plume1"] = b.plume("log", 1, calls, rate)
-        res["plume2"] = b.plume("log", 2, calls, rate)
-        res["spdlog1"] = b.spdlog(1, calls, rate)
-        res["spdlog2"] = b.spdlog(2, calls, rate)
-        res["crumb"] = b.plume("breadcrumb", 1, calls, crumb_rate)
+        for k in range(rounds):
+            print("-- round %d/%d" % (k + 1, rounds), flush=True)
+            label = "round %d: " % (k + 1)
+            res["plume1"].append(b.plume("log", 1, calls, rate, label))
+            res["spdlog1"].append(b.spdlog(1, calls, rate, label))
+            res["plume2"].append(b.plume("log", 2, calls, rate, label))
+            res["spdlog2"].append(b.spdlog(2, calls, rate, label))
+            res["crumb"].append(b.plume("breadcrumb", 1, calls, crumb_rate, label))
         sustained = None
         if s_rate and s_secs:
             print("-- sustained", flush=True)
