@@ -3,7 +3,7 @@
 # Builds an optimised agent and SDK and runs the benchmarks, printing their figures.
 # LINES=N overrides the 1M lines of the stdin benchmark, ROUNDS=N its 3 rounds;
 # SDK_ONLY=1 skips the stdin benchmark (the SDK part also times
-# plume_capture_error, breadcrumbs and the crash handler). The SDK benchmark's knobs (SDK_CALLS,
+# plume_capture_error, breadcrumbs and the crash handler). The SDK benchmark's knobs (SDK_ROUNDS, SDK_CALLS,
 # SDK_RATE, SDK_BREADCRUMB_RATE, SUSTAINED_RATE, SUSTAINED_SECONDS) are described in
 # tests/bench/bench_sdk.py. BENCH_BUILD=DIR builds in DIR instead of build-bench.
 set -euo pipefail
