@@ -387,31 +387,43 @@ PLUME_API extern int plume_min_level_;
 #endif
 
 /* The field list of the macros below: the fields are built on the caller's
- * stack and passed by pointer and count. (The leading placeholder element
- * keeps the array non-empty without extensions; it is skipped.) */
+ * stack and passed by pointer and count. The leading placeholder element
+ * keeps the array non-empty (it is skipped), and an empty list leaves only a
+ * trailing comma, which an initializer may have: so no GNU `, ##__VA_ARGS__`
+ * and no call with an empty `...`, and the macros stay clean under
+ * -Wpedantic in C99 and up and in C++11 and up. */
 #define PLUME_FIELDS_DECLARE_(...)                                                             \
-    const plume_field_t plume_fields_[] = {plume_bool(0, 0), ##__VA_ARGS__}
+    const plume_field_t plume_fields_[] = {plume_bool(0, 0), __VA_ARGS__}
 #define PLUME_FIELDS_ARGS_ plume_fields_ + 1, sizeof(plume_fields_) / sizeof(plume_fields_[0]) - 1
+/* The first of the macro arguments (the message), and the ones after it (the
+ * fields; empty, or ending in a comma). The appended empty argument gives the
+ * `...` of the inner macro at least one argument, as ISO C requires. */
+#define PLUME_FIRST_(...) PLUME_FIRST_I_(__VA_ARGS__, )
+#define PLUME_FIRST_I_(first, ...) first
+#define PLUME_AFTER_FIRST_(...) PLUME_AFTER_FIRST_I_(__VA_ARGS__, )
+#define PLUME_AFTER_FIRST_I_(first, ...) __VA_ARGS__
 
 /* PLUME_LOG(level, "message", plume_str("k", v), ...): the level checks come
- * first, then the fields are built. */
-#define PLUME_LOG(level, msg, ...)                                                             \
+ * first, then the fields are built. (The message is the first of the `...`,
+ * so that a call with no fields passes no empty `...`.) */
+#define PLUME_LOG(level, ...)                                                                  \
     do {                                                                                       \
         if ((int)(level) >= (int)PLUME_COMPILE_MIN_LEVEL &&                                    \
             (int)(level) >= __atomic_load_n(&plume_min_level_, __ATOMIC_RELAXED)) {            \
             PLUME_SITE_DECLARE_;                                                               \
-            const char *const plume_msg_ = (msg);                                              \
-            PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                \
+            const char *const plume_msg_ = (PLUME_FIRST_(__VA_ARGS__));                        \
+            PLUME_FIELDS_DECLARE_(PLUME_AFTER_FIRST_(__VA_ARGS__));                            \
             plume_log_call_(PLUME_SITE_ARG_, (level), plume_msg_,                              \
-                            PLUME_LIT_SIZE_(msg, plume_msg_), PLUME_FIELDS_ARGS_);             \
+                            PLUME_LIT_SIZE_(PLUME_FIRST_(__VA_ARGS__), plume_msg_),            \
+                            PLUME_FIELDS_ARGS_);                                               \
         }                                                                                      \
     } while (0)
-#define PLUME_TRACE(msg, ...) PLUME_LOG(PLUME_LEVEL_TRACE, msg, ##__VA_ARGS__)
-#define PLUME_DEBUG(msg, ...) PLUME_LOG(PLUME_LEVEL_DEBUG, msg, ##__VA_ARGS__)
-#define PLUME_INFO(msg, ...) PLUME_LOG(PLUME_LEVEL_INFO, msg, ##__VA_ARGS__)
-#define PLUME_WARN(msg, ...) PLUME_LOG(PLUME_LEVEL_WARN, msg, ##__VA_ARGS__)
-#define PLUME_ERROR(msg, ...) PLUME_LOG(PLUME_LEVEL_ERROR, msg, ##__VA_ARGS__)
-#define PLUME_FATAL(msg, ...) PLUME_LOG(PLUME_LEVEL_FATAL, msg, ##__VA_ARGS__)
+#define PLUME_TRACE(...) PLUME_LOG(PLUME_LEVEL_TRACE, __VA_ARGS__)
+#define PLUME_DEBUG(...) PLUME_LOG(PLUME_LEVEL_DEBUG, __VA_ARGS__)
+#define PLUME_INFO(...) PLUME_LOG(PLUME_LEVEL_INFO, __VA_ARGS__)
+#define PLUME_WARN(...) PLUME_LOG(PLUME_LEVEL_WARN, __VA_ARGS__)
+#define PLUME_ERROR(...) PLUME_LOG(PLUME_LEVEL_ERROR, __VA_ARGS__)
+#define PLUME_FATAL(...) PLUME_LOG(PLUME_LEVEL_FATAL, __VA_ARGS__)
 
 /* ---- breadcrumbs ---- */
 
@@ -455,14 +467,14 @@ plume_breadcrumb_call_(plume_site_t *site, const char *category, unsigned catego
 #endif
 
 /* PLUME_BREADCRUMB("http", "GET /api", plume_i64("status", 200), ...) */
-#define PLUME_BREADCRUMB(category, msg, ...)                                                   \
+#define PLUME_BREADCRUMB(category, ...)                                                        \
     do {                                                                                       \
         PLUME_SITE_DECLARE_;                                                                   \
         const char *const plume_cat_ = (category);                                             \
-        const char *const plume_msg_ = (msg);                                                  \
-        PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
+        const char *const plume_msg_ = (PLUME_FIRST_(__VA_ARGS__));                            \
+        PLUME_FIELDS_DECLARE_(PLUME_AFTER_FIRST_(__VA_ARGS__));                                \
         plume_breadcrumb_call_(PLUME_SITE_ARG_, plume_cat_, PLUME_LIT_SIZE_(category, plume_cat_), \
-                               plume_msg_, PLUME_LIT_SIZE_(msg, plume_msg_),                   \
+                               plume_msg_, PLUME_LIT_SIZE_(PLUME_FIRST_(__VA_ARGS__), plume_msg_), \
                                PLUME_FIELDS_ARGS_);                                            \
     } while (0)
 
@@ -508,10 +520,10 @@ PLUME_API void plume_capture_error_code(const char *type, const char *message, i
                                         const plume_field_t *fields, size_t nfields);
 
 /* PLUME_CAPTURE_ERROR("ConnectionError", "upstream refused", plume_str("host", h)) */
-#define PLUME_CAPTURE_ERROR(type, msg, ...)                                                    \
+#define PLUME_CAPTURE_ERROR(type, ...)                                                         \
     do {                                                                                       \
-        PLUME_FIELDS_DECLARE_(__VA_ARGS__);                                                    \
-        plume_capture_error((type), (msg), PLUME_FIELDS_ARGS_);                                \
+        PLUME_FIELDS_DECLARE_(PLUME_AFTER_FIRST_(__VA_ARGS__));                                \
+        plume_capture_error((type), (PLUME_FIRST_(__VA_ARGS__)), PLUME_FIELDS_ARGS_);          \
     } while (0)
 
 /* ---- scope ---- */
