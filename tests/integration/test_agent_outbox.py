@@ -69,6 +69,10 @@ class OutboxTest(AgentTestCase):
         res1 = a.wait(60)
         self.assertExit(res1, 1)
         self.assertSummary(res1, pending=lambda v: v > 0)
+        # A request the first run sent but was not answered before it exited
+        # still gets that run's 503, not a 200 meant for the second run
+        # (which would deliver its batch twice).
+        self.assertTrue(self.rx.wait_connections_closed(30))
         files = ws.outbox_files()
         self.assertEqual(len(files), 5, files)
 
@@ -120,6 +124,10 @@ class OutboxTest(AgentTestCase):
         self.assertGreaterEqual(len(ws.outbox_files()), 1, "outbox left for the next start")
         self.assertSummary(res, pending=lambda v: v > 0)
 
+        # The agent may exit with a request sent but not yet answered: the
+        # receiver answers it with the first run's 503 before the 503s are
+        # cleared, else that batch would be accepted and then sent again.
+        self.assertTrue(self.rx.wait_connections_closed(30))
         self.rx.clear_responses()
         res2 = self.run_agent(ws, stdin=b"")
         self.assertExit(res2, 0)

@@ -295,15 +295,16 @@ class AxiomReceiver(ReceiverBase):
                                 "X-RateLimit-Remaining": "0"}, times=times)
 
     def wait_connections_closed(self, timeout):
-        """Waits until no client connection is open, so that every request a
-        client sent before it went away has been read and answered (after a
-        kill -9 the kernel closes the client's sockets, and each handler reads
-        what is left before it sees the end). True if that happened in time."""
+        """Waits until no client connection is open or waiting to be accepted,
+        so that every request a client sent before it went away has been read
+        and answered (after a kill -9 the kernel closes the client's sockets;
+        a connection made just before is still accepted, and each handler
+        reads what is left before it sees the end). True if that happened in
+        time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._server.conn_lock:
-                if not self._server.open_connections:
-                    return True
+            if self._server.no_connections():
+                return True
             time.sleep(0.005)
         return False
 

@@ -11,6 +11,7 @@ every request; it records under `self._cond` and calls `notify_all()`.
 """
 
 import collections
+import select
 import socket
 import threading
 import time
@@ -37,6 +38,14 @@ class Canned:
 
 
 class Server(ThreadingHTTPServer):
+    """Keeps the set of client connections accepted and not yet closed.
+
+    A connection joins the set in the same step (under conn_lock) as it is
+    accepted, and leaves it once its handler is done and it is closed, so
+    that, with the lock held, a client's connection is either still waiting
+    to be accepted (the listening socket is readable) or in the set, never
+    between the two (see no_connections)."""
+
     daemon_threads = True
     allow_reuse_address = True
 
@@ -46,28 +55,37 @@ class Server(ThreadingHTTPServer):
         self.conn_lock = threading.Lock()
         super().__init__(addr, handler)
 
+    def get_request(self):
+        # only called once the listening socket is readable: accept() does not wait
+        with self.conn_lock:
+            conn, addr = self.socket.accept()
+            self.open_connections.add(conn)
+        return conn, addr
+
+    def shutdown_request(self, request):
+        # every accepted connection ends here, whatever its handler did
+        with self.conn_lock:
+            self.open_connections.discard(request)
+        super().shutdown_request(request)
+
+    def no_connections(self):
+        """True when no client connection is open or waiting to be accepted."""
+        with self.conn_lock:
+            if self.open_connections:
+                return False
+            readable, _, _ = select.select([self.socket], [], [], 0)
+            return not readable
+
 
 class Handler(BaseHTTPRequestHandler):
-    """Tracks its connection, reads bodies up to `max_body` bytes and answers;
-    every method goes to the receiver's `_handle`."""
+    """Reads bodies up to `max_body` bytes and answers; every method goes to
+    the receiver's `_handle`. (The server tracks the connection.)"""
 
     protocol_version = "HTTP/1.1"
     timeout = 60  # an idle keep-alive connection is dropped after this
     sys_version = ""
     max_body = 64 * 1024 * 1024
     bodiless_methods = ("GET", "HEAD")  # may come without Content-Length
-
-    def setup(self):
-        super().setup()
-        with self.server.conn_lock:
-            self.server.open_connections.add(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            with self.server.conn_lock:
-                self.server.open_connections.discard(self.connection)
 
     def log_message(self, fmt, *args):  # silent: stdout/stderr belong to the test
         pass
