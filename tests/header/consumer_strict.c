@@ -35,4 +35,8 @@ void plume_header_check_consumer(unsigned long i, const char *user)
     PLUME_SCOPE_PUSH();
     plume_scope_pop();
     plume_scope_pop();
+    plume_stats_t stats;
+    plume_stats(&stats);
+    if (stats.dropped_ring_full)
+        PLUME_WARN("drops", plume_u64("n", stats.dropped_ring_full));
 }

@@ -159,8 +159,10 @@ PLUME_API plume_status_t plume_flush(uint32_t timeout_ms);
  * rings stay for a later plume_init(). */
 PLUME_API plume_status_t plume_shutdown(uint32_t timeout_ms);
 
-/* Counters since the process started (snapshot; any thread). */
-typedef struct plume_stats {
+/* Counters since the process started (snapshot; any thread). (The tag is
+ * not plume_stats: in C++ the function below would hide that struct's
+ * constructor, which g++ -Wshadow reports in users' builds.) */
+typedef struct plume_stats_s {
     uint64_t events;            /* records the worker turned into events */
     uint64_t delivered;         /* events acknowledged by a sink */
     uint64_t dropped_ring_full; /* log calls a full ring refused */
