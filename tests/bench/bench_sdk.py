@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from statistics import median
 
 from bench_receiver_proc import start_receiver, stop_receiver
 
@@ -215,13 +216,6 @@ def verdict(ok):
 
 def ratio(a, b):
     return a / b if b else float("inf")
-
-
-def median(values):
-    """The middle value (the mean of the two middle ones for an even count)."""
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def spread(values, fmt):
