@@ -36,17 +36,24 @@ class OutboxTest(AgentTestCase):
         self.assertEqual(len(ws.outbox_files()), n // per_batch, a.stderr_text()[-3000:])
         return a
 
+    def end_first_run(self):
+        """Once the first agent is gone (killed or exited): waits until every
+        request it sent has been answered, still with its 503s, then stops
+        answering 503. A request answered after the clear would get a 200,
+        and the restart would send its batch again (after a kill -9 the kernel
+        closes the agent's sockets; a connection made just before is still
+        accepted and its request read)."""
+        self.assertTrue(self.rx.wait_connections_closed(30))
+        self.rx.clear_responses()
+
     def test_kill_9_then_restart_delivers_everything(self):
         n = 2000
         ws = self.workspace()
         a = self.fill_outbox(ws, n, 500)
         a.kill()
         self.assertEqual(a.proc.returncode, -signal.SIGKILL)
-        # A request that reached the receiver just before the kill is still
-        # answered with the 503s of the first run, not the 200s of the second.
-        self.assertTrue(self.rx.wait_connections_closed(30))
+        self.end_first_run()
         self.assertEqual(self.rx.events, [])
-        self.rx.clear_responses()
 
         res = self.run_agent(ws, stdin=b"", timeout=60)
         self.assertExit(res, 0)
@@ -69,10 +76,7 @@ class OutboxTest(AgentTestCase):
         res1 = a.wait(60)
         self.assertExit(res1, 1)
         self.assertSummary(res1, pending=lambda v: v > 0)
-        # A request the first run sent but was not answered before it exited
-        # still gets that run's 503, not a 200 meant for the second run
-        # (which would deliver its batch twice).
-        self.assertTrue(self.rx.wait_connections_closed(30))
+        self.end_first_run()
         files = ws.outbox_files()
         self.assertEqual(len(files), 5, files)
 
@@ -84,7 +88,6 @@ class OutboxTest(AgentTestCase):
             b = f.read(1)
             f.seek(off)
             f.write(bytes([b[0] ^ 0x5A]))
-        self.rx.clear_responses()
         n_before = len(self.rx.requests)
 
         res = self.run_agent(ws, stdin=b"", timeout=60)
@@ -124,11 +127,7 @@ class OutboxTest(AgentTestCase):
         self.assertGreaterEqual(len(ws.outbox_files()), 1, "outbox left for the next start")
         self.assertSummary(res, pending=lambda v: v > 0)
 
-        # The agent may exit with a request sent but not yet answered: the
-        # receiver answers it with the first run's 503 before the 503s are
-        # cleared, else that batch would be accepted and then sent again.
-        self.assertTrue(self.rx.wait_connections_closed(30))
-        self.rx.clear_responses()
+        self.end_first_run()
         res2 = self.run_agent(ws, stdin=b"")
         self.assertExit(res2, 0)
         self.assertEqual(sorted(e["seq"] for e in self.rx.events), list(range(100)))
