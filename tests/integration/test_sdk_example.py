@@ -136,6 +136,11 @@ class Tally:
         else:
             self.problem("unexpected event: %r" % (ev,))
 
+    def other_worker_crumb(self, crumb, w):
+        """True for a query breadcrumb of a worker other than w."""
+        r = (crumb.get("data") or {}).get("request")
+        return crumb.get("category") == "db" and is_int(r) and r // self.n != w
+
     def add_request(self, ev, msg, tid, t):
         w, rid = ev.get("worker"), ev.get("request")
         if not is_int(w) or not is_int(rid):
@@ -175,10 +180,8 @@ class Tally:
             crumbs = ev.get("breadcrumbs") or []
             if not any(c.get("category") == "db" and (c.get("data") or {}).get("request") == rid
                        for c in crumbs):
-                def other_thread(c):
-                    r = (c.get("data") or {}).get("request")
-                    return c.get("category") == "db" and is_int(r) and r // self.n != w
-                if len(crumbs) == MAX_BREADCRUMBS and all(other_thread(c) for c in crumbs):
+                if len(crumbs) == MAX_BREADCRUMBS and all(self.other_worker_crumb(c, w)
+                                                          for c in crumbs):
                     self.crowded_out += 1
                 else:
                     self.missing_crumb.append(rid)
